@@ -1,0 +1,3 @@
+/** The public face of the platform component. */
+export { NAMESPACES, type NamespaceKey } from "./namespaces";
+export { Platform, type PlatformArgs } from "./platform";
