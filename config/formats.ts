@@ -14,6 +14,7 @@ export const formats = {
   awsRegion: { pattern: /^[a-z]{2}(-gov)?-[a-z]+-\d$/, describe: "an AWS region such as us-east-1" },
   dnsLabel: { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, describe: "a DNS-1123 label such as zarish-sphere" },
   quantity: {
+    acceptNumber: true,
     check: (v: string) => ((parseQuantity(v) ?? 0) > 0 ? undefined : "must be a positive Kubernetes quantity such as 100Gi"),
   },
   /** Prometheus duration, e.g. 30d, 12h. */

@@ -167,9 +167,18 @@ export function checkCrossFieldRules(c: PlatformConfig, problems: Problems): voi
   if (prod && c.security.acme.server !== "production") {
     problems.add(key("security.acme.server"), `must be "production" in prod: staging certificates are not publicly trusted (got "${c.security.acme.server}")`);
   }
-  for (const host of [...c.security.certificateHosts, c.security.apiHost, c.monitoring.grafana.host, c.logging.kibana.host]) {
-    if (c.domain && host && host !== c.domain && !host.endsWith(`.${c.domain}`)) {
-      problems.add(key("security.certificateHosts"), `every host must be within domain ${c.domain} (got "${host}")`);
+  const domainValid = formats.domain.pattern.test(c.domain);
+  const hosts: [string, readonly string[]][] = [
+    ["security.certificateHosts", c.security.certificateHosts],
+    ["security.apiHost", [c.security.apiHost]],
+    ["monitoring.grafana.host", [c.monitoring.grafana.host]],
+    ["logging.kibana.host", [c.logging.kibana.host]],
+  ];
+  for (const [hostKey, values] of domainValid ? hosts : []) {
+    for (const host of values) {
+      if (host && host !== c.domain && !host.endsWith(`.${c.domain}`)) {
+        problems.add(key(hostKey), `every host must be within domain ${c.domain} (got "${host}")`);
+      }
     }
   }
   const b = c.backup;

@@ -32,6 +32,8 @@ export interface StringRule extends Common<string> {
   readonly describe?: string;
   readonly oneOf?: readonly string[];
   readonly check?: (value: string) => string | undefined;
+  /** Accept a YAML number and read it as text (Kubernetes quantities such as `cpu: 2`). */
+  readonly acceptNumber?: boolean;
 }
 
 export interface NumberRule extends Common<number> {
@@ -70,7 +72,8 @@ export class ObjectReader {
   }
 
   string(name: string, rule: StringRule = {}): string {
-    const v = this.take(name);
+    const taken = this.take(name);
+    const v = rule.acceptNumber && typeof taken === "number" ? String(taken) : taken;
     if (v === undefined) return this.missing(name, rule, "");
     if (typeof v !== "string" || v.trim() === "") {
       this.problems.add(this.key(name), `must be a non-empty string (got ${show(v)})`);

@@ -168,8 +168,15 @@ async function recordNow<T>(program: () => T | Promise<T>, options: RecordOption
     supportsTransforms: false,
     supportsInvokeTransforms: false,
   });
-  const result = await program();
-  await settings.waitForRPCs();
+  let result: T;
+  try {
+    result = await program();
+    await settings.waitForRPCs();
+  } catch (err) {
+    // Tests prove that a bad config fails before anything is registered: give them what was.
+    if (err instanceof Error) Object.defineProperty(err, "recordedResources", { value: [...resources], enumerable: false });
+    throw err;
+  }
   return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), result };
 }
 

@@ -16,7 +16,10 @@ export interface StackRun {
   readonly outputs: Record<string, unknown>;
 }
 
-/** `overrides` replaces config values by full key (objects as JSON text), for tests of malformed config. */
+/**
+ * `overrides` replaces config values by full key (objects as JSON text), for tests of malformed config. An
+ * overridden value is plain text, as if set without --secret.
+ */
 export async function runStack(stack: string, overrides: Record<string, string | undefined> = {}, root = ROOT): Promise<StackRun> {
   const config = loadStackConfig(root, stack);
   const values = { ...config.values };
@@ -27,7 +30,12 @@ export async function runStack(stack: string, overrides: Record<string, string |
   const region = values["aws:region"];
   const { resources, result } = await recordProgram(
     async () => resolveOutputs(requireFresh(path.join(root, "index.ts"), root)),
-    { project: config.project, stack, config: { values, secretKeys: config.secretKeys }, region },
+    {
+      project: config.project,
+      stack,
+      config: { values, secretKeys: config.secretKeys.filter((k) => !(k in overrides)) },
+      region,
+    },
   );
   return { config: { ...config, values }, resources, outputs: await result };
 }

@@ -20,7 +20,9 @@ export interface StackConfig {
 }
 
 /** A stack that cannot be read: the message names the file and the problem. */
-export class StackConfigError extends Error {}
+export class StackConfigError extends Error {
+  override readonly name = "StackConfigError";
+}
 
 export function availableStacks(root: string): string[] {
   return readdirSync(root)
