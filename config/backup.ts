@@ -6,7 +6,10 @@ import type { BackupConfig, Environment, ObjectLockMode } from "./types";
 export const MIN_BACKUP_RETENTION_DAYS = 30;
 
 /** Parses `zarish-sphere-ops:backup` (the database password secret is added by the caller). */
-export function readBackup(r: ObjectReader, env: Environment): Omit<BackupConfig, "database"> & {
+export function readBackup(
+  r: ObjectReader,
+  env: Environment,
+): Omit<BackupConfig, "database"> & {
   database: Omit<BackupConfig["database"], "password">;
 } {
   const bucketPrefix = r.string("bucketPrefix", { ...formats.bucketPrefix, example: "zarishsphere-backups-prod" });
@@ -23,8 +26,16 @@ export function readBackup(r: ObjectReader, env: Environment): Omit<BackupConfig
   const database = {
     host: d.string("host", { pattern: /^[a-z0-9.-]+$/, describe: "a host name", example: "postgres.zarish-data.svc" }),
     port: d.integer("port", { default: 5432, min: 1, max: 65535 }),
-    name: d.string("name", { pattern: /^[a-z_][a-z0-9_]{0,62}$/, describe: "a PostgreSQL database name", default: "zarish_sphere" }),
-    user: d.string("user", { pattern: /^[a-z_][a-z0-9_]{0,62}$/, describe: "a PostgreSQL role name", default: "zarish_backup" }),
+    name: d.string("name", {
+      pattern: /^[a-z_][a-z0-9_]{0,62}$/,
+      describe: "a PostgreSQL database name",
+      default: "zarish_sphere",
+    }),
+    user: d.string("user", {
+      pattern: /^[a-z_][a-z0-9_]{0,62}$/,
+      describe: "a PostgreSQL role name",
+      default: "zarish_backup",
+    }),
   };
   d.done();
   const s = r.object("schedules");
@@ -38,5 +49,14 @@ export function readBackup(r: ObjectReader, env: Environment): Omit<BackupConfig
   s.done();
   const secretsPublicKey = r.string("secretsPublicKey", { ...formats.pemPublicKey, example: "a PEM RSA public key" });
   r.done();
-  return { bucketPrefix, retentionDays, noncurrentRetentionDays, objectLock, replication, database, schedules, secretsPublicKey };
+  return {
+    bucketPrefix,
+    retentionDays,
+    noncurrentRetentionDays,
+    objectLock,
+    replication,
+    database,
+    schedules,
+    secretsPublicKey,
+  };
 }

@@ -15,7 +15,8 @@ export const formats = {
   dnsLabel: { pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, describe: "a DNS-1123 label such as zarish-sphere" },
   quantity: {
     acceptNumber: true,
-    check: (v: string) => ((parseQuantity(v) ?? 0) > 0 ? undefined : "must be a positive Kubernetes quantity such as 100Gi"),
+    check: (v: string) =>
+      (parseQuantity(v) ?? 0) > 0 ? undefined : "must be a positive Kubernetes quantity such as 100Gi",
   },
   /** Prometheus duration, e.g. 30d, 12h. */
   promDuration: { pattern: /^(\d+(ms|s|m|h|d|w|y))+$/, describe: "a Prometheus duration such as 30d" },
@@ -27,14 +28,15 @@ export const formats = {
   logstashBytes: { pattern: /^\d+(b|kb|mb|gb|tb)$/, describe: "a Logstash byte size such as 4gb" },
   cron: {
     pattern: /^(\S+\s+){4}\S+$/,
-    describe: "a five-field cron schedule such as \"0 2 * * *\"",
+    describe: 'a five-field cron schedule such as "0 2 * * *"',
   },
   hostPort: { pattern: /^[a-z0-9.-]+:\d{1,5}$/, describe: "host:port such as smtp.example.org:587" },
   redisUrl: { pattern: /^rediss?:\/\/[a-z0-9.-]+:\d{1,5}$/, describe: "redis://host:port" },
   slackChannel: { pattern: /^#[a-z0-9_-]{1,80}$/, describe: "a Slack channel such as #zarish-alerts" },
   oidcProviderArn: {
     pattern: /^arn:aws(-[a-z]+)?:iam::\d{12}:oidc-provider\/oidc\.eks\.[a-z0-9-]+\.amazonaws\.com\/id\/[A-F0-9]{8,64}$/,
-    describe: "an EKS OIDC provider ARN such as arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789ABCDEF",
+    describe:
+      "an EKS OIDC provider ARN such as arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123456789ABCDEF",
   },
   bucketPrefix: {
     pattern: /^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$/,
@@ -48,7 +50,15 @@ export const formats = {
 
 /** Days in a Prometheus duration (for comparing retentions), or undefined. */
 export function promDurationDays(value: string): number | undefined {
-  const units: Record<string, number> = { ms: 1 / 86_400_000, s: 1 / 86_400, m: 1 / 1440, h: 1 / 24, d: 1, w: 7, y: 365 };
+  const units: Record<string, number> = {
+    ms: 1 / 86_400_000,
+    s: 1 / 86_400,
+    m: 1 / 1440,
+    h: 1 / 24,
+    d: 1,
+    w: 7,
+    y: 365,
+  };
   const parts = [...value.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
   if (parts.length === 0) return undefined;
   return parts.reduce((sum, [, n, unit]) => sum + Number(n) * units[unit], 0);

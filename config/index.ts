@@ -6,14 +6,14 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { PROJECT, SECRET_KEYS, parseConfig, type ConfigSource } from "./parse";
+import { type ConfigSource, PROJECT, parseConfig, SECRET_KEYS } from "./parse";
 import type { PlatformConfig } from "./types";
 
 // Internal to the SDK (not in its typings), and the only way to tell a secret set with --secret from the same key
 // set in plain text, which must be refused.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
-export { ConfigError, PROJECT, SECRET_KEYS, parseConfig, type ConfigSource, type SecretKey } from "./parse";
+export { ConfigError, type ConfigSource, PROJECT, parseConfig, SECRET_KEYS, type SecretKey } from "./parse";
 export type * from "./types";
 
 /** The project root (where Pulumi.yaml is). */

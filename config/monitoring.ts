@@ -26,9 +26,10 @@ export function readMonitoring(r: ObjectReader, env: Environment): Omit<Monitori
   g.done();
   const j = r.object("jaeger");
   const jaeger = {
-    mode: j.string("mode", { oneOf: ["all-in-one", "production"], default: env === "prod" ? "production" : "all-in-one" }) as
-      | "all-in-one"
-      | "production",
+    mode: j.string("mode", {
+      oneOf: ["all-in-one", "production"],
+      default: env === "prod" ? "production" : "all-in-one",
+    }) as "all-in-one" | "production",
     retentionDays: j.integer("retentionDays", { default: 7, min: 1, max: 90 }),
   };
   j.done();
@@ -36,7 +37,11 @@ export function readMonitoring(r: ObjectReader, env: Environment): Omit<Monitori
   const e = r.object("exporters");
   const exporters = {
     postgresAddress: e.string("postgresAddress", { ...formats.hostPort, example: "postgres.zarish-data.svc:5432" }),
-    postgresUser: e.string("postgresUser", { default: "postgres_exporter", pattern: /^[a-z_][a-z0-9_]{0,62}$/, describe: "a PostgreSQL role name" }),
+    postgresUser: e.string("postgresUser", {
+      default: "postgres_exporter",
+      pattern: /^[a-z_][a-z0-9_]{0,62}$/,
+      describe: "a PostgreSQL role name",
+    }),
     redisAddress: e.string("redisAddress", { ...formats.redisUrl, example: "redis://redis.zarish-data.svc:6379" }),
   };
   e.done();

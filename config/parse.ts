@@ -25,7 +25,17 @@ export const SECRET_KEYS = {
 export type SecretKey = keyof typeof SECRET_KEYS;
 
 /** The sections of the project namespace; anything else there is a typo. */
-const SECTIONS = ["environment", "domain", "drRegion", "eksOidcProviderArn", "kubernetes", "monitoring", "logging", "security", "backup"];
+const SECTIONS = [
+  "environment",
+  "domain",
+  "drRegion",
+  "eksOidcProviderArn",
+  "kubernetes",
+  "monitoring",
+  "logging",
+  "security",
+  "backup",
+];
 
 /** Everything parseConfig reads: raw config as Pulumi stores it, already split into plain and secret values. */
 export interface ConfigSource {
@@ -59,7 +69,10 @@ export function parseConfig(source: ConfigSource): PlatformConfig {
   const root = new ObjectReader(problems, `${PROJECT}:`, projectValues(source.values, problems));
   const environment = root.string("environment", { oneOf: ["staging", "prod"] }) as Environment;
   if ((source.stack === "staging" || source.stack === "prod") && environment && environment !== source.stack) {
-    problems.add(`${PROJECT}:environment`, `must be "${source.stack}" in stack "${source.stack}" (got ${show(environment)})`);
+    problems.add(
+      `${PROJECT}:environment`,
+      `must be "${source.stack}" in stack "${source.stack}" (got ${show(environment)})`,
+    );
   }
   const env: Environment = environment === "prod" ? "prod" : "staging";
   const domain = root.string("domain", { ...formats.domain, example: "zarishsphere.com" });
@@ -71,13 +84,19 @@ export function parseConfig(source: ConfigSource): PlatformConfig {
   }
   const drRegion = root.string("drRegion", { ...formats.awsRegion, example: "us-west-2" });
   if (drRegion && drRegion === region) {
-    problems.add(`${PROJECT}:drRegion`, `must differ from aws:region, or a regional outage takes the copies too (got ${show(drRegion)})`);
+    problems.add(
+      `${PROJECT}:drRegion`,
+      `must differ from aws:region, or a regional outage takes the copies too (got ${show(drRegion)})`,
+    );
   }
   const eksOidcProviderArn = root.string("eksOidcProviderArn", formats.oidcProviderArn);
   const issuer = /:oidc-provider\/(.+)$/.exec(eksOidcProviderArn)?.[1] ?? "";
   const issuerRegion = /^oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com/.exec(issuer)?.[1];
   if (issuerRegion && region && issuerRegion !== region) {
-    problems.add(`${PROJECT}:eksOidcProviderArn`, `must be the provider of a cluster in aws:region ${region} (got one in ${issuerRegion})`);
+    problems.add(
+      `${PROJECT}:eksOidcProviderArn`,
+      `must be the provider of a cluster in aws:region ${region} (got one in ${issuerRegion})`,
+    );
   }
 
   const k = root.object("kubernetes");
@@ -98,7 +117,10 @@ export function parseConfig(source: ConfigSource): PlatformConfig {
   const secret = (key: SecretKey): pulumi.Output<string> => {
     const value = source.secrets[`${PROJECT}:${key}`];
     if (value === undefined) {
-      problems.add(`${PROJECT}:${key}`, `required secret is missing: set it with \`pulumi config set --secret ${key}\` (${SECRET_KEYS[key]})`);
+      problems.add(
+        `${PROJECT}:${key}`,
+        `required secret is missing: set it with \`pulumi config set --secret ${key}\` (${SECRET_KEYS[key]})`,
+      );
       return pulumi.secret("");
     }
     return value;
@@ -142,30 +164,48 @@ export function checkCrossFieldRules(c: PlatformConfig, problems: Problems): voi
   const prod = c.environment === "prod";
   const es = c.logging.elasticsearch;
   if (prod && es.replicas < 3) {
-    problems.add(key("logging.elasticsearch.replicas"), `must be >= 3 in prod for a quorum of master-eligible nodes (got ${es.replicas})`);
+    problems.add(
+      key("logging.elasticsearch.replicas"),
+      `must be >= 3 in prod for a quorum of master-eligible nodes (got ${es.replicas})`,
+    );
   }
   const heap = jvmHeapBytes(es.heapSize);
   const limit = parseQuantity(es.memoryLimit);
   if (heap && limit && limit < 2 * heap) {
-    problems.add(key("logging.elasticsearch.memoryLimit"), `must be at least twice heapSize ${es.heapSize} (Lucene needs the rest as page cache) (got ${es.memoryLimit})`);
+    problems.add(
+      key("logging.elasticsearch.memoryLimit"),
+      `must be at least twice heapSize ${es.heapSize} (Lucene needs the rest as page cache) (got ${es.memoryLimit})`,
+    );
   }
   if (parseQuantity(es.cpuRequest)! > parseQuantity(es.cpuLimit)!) {
     problems.add(key("logging.elasticsearch.cpuLimit"), `must be >= cpuRequest ${es.cpuRequest} (got ${es.cpuLimit})`);
   }
   if (prod && c.logging.auditRetentionDays < 2192) {
-    problems.add(key("logging.auditRetentionDays"), `must be >= 2192 (six years, HIPAA 45 CFR 164.316(b)(2)) in prod (got ${c.logging.auditRetentionDays})`);
+    problems.add(
+      key("logging.auditRetentionDays"),
+      `must be >= 2192 (six years, HIPAA 45 CFR 164.316(b)(2)) in prod (got ${c.logging.auditRetentionDays})`,
+    );
   }
   if (c.logging.auditRetentionDays < c.logging.logRetentionDays) {
-    problems.add(key("logging.auditRetentionDays"), `must be >= logging.logRetentionDays ${c.logging.logRetentionDays}: the audit trail outlives ordinary logs (got ${c.logging.auditRetentionDays})`);
+    problems.add(
+      key("logging.auditRetentionDays"),
+      `must be >= logging.logRetentionDays ${c.logging.logRetentionDays}: the audit trail outlives ordinary logs (got ${c.logging.auditRetentionDays})`,
+    );
   }
   const p = c.monitoring.prometheus;
   const retentionBytes = promSizeBytes(p.retentionSize);
   const volumeBytes = parseQuantity(p.storageSize);
   if (retentionBytes && volumeBytes && retentionBytes >= volumeBytes * 0.9) {
-    problems.add(key("monitoring.prometheus.retentionSize"), `must stay below 90% of storageSize ${p.storageSize}, or the volume fills before retention frees it (got ${p.retentionSize})`);
+    problems.add(
+      key("monitoring.prometheus.retentionSize"),
+      `must stay below 90% of storageSize ${p.storageSize}, or the volume fills before retention frees it (got ${p.retentionSize})`,
+    );
   }
   if (prod && c.security.acme.server !== "production") {
-    problems.add(key("security.acme.server"), `must be "production" in prod: staging certificates are not publicly trusted (got "${c.security.acme.server}")`);
+    problems.add(
+      key("security.acme.server"),
+      `must be "production" in prod: staging certificates are not publicly trusted (got "${c.security.acme.server}")`,
+    );
   }
   const domainValid = formats.domain.pattern.test(c.domain);
   const hosts: [string, readonly string[]][] = [
@@ -183,26 +223,47 @@ export function checkCrossFieldRules(c: PlatformConfig, problems: Problems): voi
   }
   const b = c.backup;
   if (prod && !b.objectLock) {
-    problems.add(key("backup.objectLock"), "is required in prod (mode GOVERNANCE or COMPLIANCE and days), so backups cannot be deleted or overwritten");
+    problems.add(
+      key("backup.objectLock"),
+      "is required in prod (mode GOVERNANCE or COMPLIANCE and days), so backups cannot be deleted or overwritten",
+    );
   }
   if (b.objectLock && b.objectLock.days > b.retentionDays) {
-    problems.add(key("backup.objectLock.days"), `must be <= backup.retentionDays ${b.retentionDays}, or lifecycle expiry cannot remove locked backups (got ${b.objectLock.days})`);
+    problems.add(
+      key("backup.objectLock.days"),
+      `must be <= backup.retentionDays ${b.retentionDays}, or lifecycle expiry cannot remove locked backups (got ${b.objectLock.days})`,
+    );
   }
   if (prod && !b.replication) {
-    problems.add(key("backup.replication"), "must be true in prod: backups are replicated to drRegion for disaster recovery (got false)");
+    problems.add(
+      key("backup.replication"),
+      "must be true in prod: backups are replicated to drRegion for disaster recovery (got false)",
+    );
   }
 }
 
 /** Retention keys whose prod value may not be below staging's: prod keeps at least what staging keeps. */
-const RETENTION_KEYS: readonly { section: string; path: readonly string[]; days: (v: unknown) => number | undefined }[] = [
+const RETENTION_KEYS: readonly {
+  section: string;
+  path: readonly string[];
+  days: (v: unknown) => number | undefined;
+}[] = [
   { section: "logging", path: ["logRetentionDays"], days: (v) => (typeof v === "number" ? v : undefined) },
   { section: "logging", path: ["auditRetentionDays"], days: (v) => (typeof v === "number" ? v : undefined) },
   { section: "backup", path: ["retentionDays"], days: (v) => (typeof v === "number" ? v : undefined) },
   { section: "backup", path: ["noncurrentRetentionDays"], days: (v) => (typeof v === "number" ? v : undefined) },
-  { section: "monitoring", path: ["prometheus", "retentionTime"], days: (v) => (typeof v === "string" ? promDurationDays(v) : undefined) },
+  {
+    section: "monitoring",
+    path: ["prometheus", "retentionTime"],
+    days: (v) => (typeof v === "string" ? promDurationDays(v) : undefined),
+  },
 ];
 
-export function checkProdNotBelowStaging(prod: PlatformConfig, staging: Readonly<Record<string, string>>, problems: Problems): void {
+export function checkProdNotBelowStaging(
+  prod: PlatformConfig,
+  staging: Readonly<Record<string, string>>,
+  problems: Problems,
+): void {
   for (const rule of RETENTION_KEYS) {
     let stagingValue: unknown = parseJson(staging[`${PROJECT}:${rule.section}`]);
     let prodValue: unknown = prod[rule.section as "logging"];
@@ -213,7 +274,10 @@ export function checkProdNotBelowStaging(prod: PlatformConfig, staging: Readonly
     const s = rule.days(stagingValue);
     const p = rule.days(prodValue);
     if (s !== undefined && p !== undefined && p < s) {
-      problems.add(`${PROJECT}:${rule.section}.${rule.path.join(".")}`, `prod retention may not be below staging's ${show(stagingValue)} (got ${show(prodValue)})`);
+      problems.add(
+        `${PROJECT}:${rule.section}.${rule.path.join(".")}`,
+        `prod retention may not be below staging's ${show(stagingValue)} (got ${show(prodValue)})`,
+      );
     }
   }
 }
@@ -225,7 +289,10 @@ function projectValues(values: Readonly<Record<string, string>>, problems: Probl
     if (!fullKey.startsWith(`${PROJECT}:`)) continue;
     const name = fullKey.slice(PROJECT.length + 1);
     if (name in SECRET_KEYS) {
-      problems.add(fullKey, `is a secret and must be set with \`pulumi config set --secret ${name}\`, not in plain text`);
+      problems.add(
+        fullKey,
+        `is a secret and must be set with \`pulumi config set --secret ${name}\`, not in plain text`,
+      );
       continue;
     }
     if (!SECTIONS.includes(name)) {

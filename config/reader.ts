@@ -64,7 +64,11 @@ export class ObjectReader {
 
   /** Reads a nested object that may be absent altogether. */
   optionalObject(name: string): ObjectReader | undefined {
-    return this.value[name] === undefined ? (this.take(name), undefined) : this.object(name);
+    if (this.value[name] === undefined) {
+      this.take(name);
+      return undefined;
+    }
+    return this.object(name);
   }
 
   has(name: string): boolean {
@@ -80,7 +84,10 @@ export class ObjectReader {
       return rule.default ?? "";
     }
     if (rule.oneOf && !rule.oneOf.includes(v)) {
-      this.problems.add(this.key(name), `must be one of ${rule.oneOf.map((o) => `"${o}"`).join(", ")} (got ${show(v)})`);
+      this.problems.add(
+        this.key(name),
+        `must be one of ${rule.oneOf.map((o) => `"${o}"`).join(", ")} (got ${show(v)})`,
+      );
     } else if (rule.pattern && !rule.pattern.test(v)) {
       this.problems.add(this.key(name), `must be ${rule.describe ?? `like ${rule.pattern}`} (got ${show(v)})`);
     } else {

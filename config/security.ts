@@ -15,7 +15,10 @@ export function readSecurity(r: ObjectReader, env: Environment): SecurityConfig 
     email: a.string("email", { ...formats.email, example: "admin@zarishsphere.com" }),
     // Prod issues publicly trusted certificates; staging uses Let's Encrypt's staging endpoint, whose
     // rate limits are far higher, so a misconfigured staging cannot exhaust the production limits.
-    server: a.string("server", { oneOf: ["production", "staging"], default: env === "prod" ? "production" : "staging" }) as AcmeServer,
+    server: a.string("server", {
+      oneOf: ["production", "staging"],
+      default: env === "prod" ? "production" : "staging",
+    }) as AcmeServer,
   };
   a.done();
   const certificateHosts = r.stringList("certificateHosts", { ...formats.domain, example: "[api.zarishsphere.com]" });

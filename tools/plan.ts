@@ -6,11 +6,11 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { evaluatePolicies } from "./lib/policy-engine";
-import { formatViolation } from "./lib/violation-format";
 import { type Plan, toPlanResources, writePlan } from "./lib/plan-output";
 import { renderSummary } from "./lib/plan-summary";
+import { evaluatePolicies } from "./lib/policy-engine";
 import { ROOT, runStack } from "./lib/program";
+import { formatViolation } from "./lib/violation-format";
 
 export async function main(argv: string[]): Promise<number> {
   let args: { stack?: string; out?: string; debug?: boolean };

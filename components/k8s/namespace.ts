@@ -69,7 +69,9 @@ export class PlatformNamespace extends pulumi.ComponentResource {
     const resolved = resolveNamespaceArgs(args);
     this.name = resolved.name;
     const annotations: Record<string, string> =
-      resolved.podSecurityReason === undefined ? {} : { "zarish.health/pod-security-reason": resolved.podSecurityReason };
+      resolved.podSecurityReason === undefined
+        ? {}
+        : { "zarish.health/pod-security-reason": resolved.podSecurityReason };
 
     this.namespace = new k8s.core.v1.Namespace(
       name,

@@ -7,7 +7,12 @@ export interface ComputeResources {
 }
 
 /** Shorthand: `resources("100m", "128Mi", "200m", "256Mi")` = requests cpu/memory, then limits cpu/memory. */
-export function resources(requestCpu: string, requestMemory: string, limitCpu: string, limitMemory: string): ComputeResources {
+export function resources(
+  requestCpu: string,
+  requestMemory: string,
+  limitCpu: string,
+  limitMemory: string,
+): ComputeResources {
   return { requests: { cpu: requestCpu, memory: requestMemory }, limits: { cpu: limitCpu, memory: limitMemory } };
 }
 

@@ -37,7 +37,8 @@ export function restrictedPodSecurityContext(
   };
 }
 
-export interface HardenedContainerArgs extends Omit<k8s.types.input.core.v1.Container, "resources" | "securityContext"> {
+export interface HardenedContainerArgs
+  extends Omit<k8s.types.input.core.v1.Container, "resources" | "securityContext"> {
   /** CPU and memory: required, there is no default that fits every container. */
   readonly compute: ComputeResources;
   /** UID (and GID) the container runs as; must not be 0. */

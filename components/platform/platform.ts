@@ -21,7 +21,10 @@ export class Platform extends pulumi.ComponentResource {
     for (const [key, ns] of Object.entries(NAMESPACES) as [NamespaceKey, (typeof NAMESPACES)[NamespaceKey]][]) {
       namespaces[key] = new PlatformNamespace(`${name}-ns-${ns.name}`, ns, { parent: this });
     }
-    this.namespaces = Object.fromEntries(Object.entries(namespaces).map(([k, ns]) => [k, ns.name])) as Record<NamespaceKey, string>;
+    this.namespaces = Object.fromEntries(Object.entries(namespaces).map(([k, ns]) => [k, ns.name])) as Record<
+      NamespaceKey,
+      string
+    >;
     this.registerOutputs({ namespaces: this.namespaces });
   }
 }

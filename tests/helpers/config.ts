@@ -2,10 +2,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, readStackValues } from "../../config";
 import type { PlatformConfig } from "../../config/types";
-import { loadStackConfig } from "../../tools/lib/stack-config";
 import { ROOT } from "../../tools/lib/program";
+import { loadStackConfig } from "../../tools/lib/stack-config";
 
-export function testConfig(stack: "staging" | "prod", overrides: Record<string, string | undefined> = {}): PlatformConfig {
+export function testConfig(
+  stack: "staging" | "prod",
+  overrides: Record<string, string | undefined> = {},
+): PlatformConfig {
   const stackConfig = loadStackConfig(ROOT, stack);
   const values: Record<string, string> = {};
   const secrets: Record<string, pulumi.Output<string>> = {};

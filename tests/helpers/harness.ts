@@ -9,7 +9,10 @@ export type { RecordedResource } from "../../tools/lib/mock-engine";
 export { SECRET } from "../../tools/lib/mock-engine";
 
 /** Runs `build` (which constructs components) as a program of the given stack and returns the recorded resources. */
-export async function runComponent(build: () => unknown, options: { stack?: string } = {}): Promise<RecordedResource[]> {
+export async function runComponent(
+  build: () => unknown,
+  options: { stack?: string } = {},
+): Promise<RecordedResource[]> {
   const { resources } = await recordProgram(build, { project: "zarish-sphere-ops", stack: options.stack ?? "test" });
   return resources;
 }
@@ -34,7 +37,12 @@ export function findResource(resources: readonly RecordedResource[], type: strin
 }
 
 /** The Kubernetes object of `kind` whose metadata.name is `name` (and namespace, when given). */
-export function findObject(resources: readonly RecordedResource[], kind: string, name: string, namespace?: string): RecordedResource {
+export function findObject(
+  resources: readonly RecordedResource[],
+  kind: string,
+  name: string,
+  namespace?: string,
+): RecordedResource {
   const found = resources.find((r) => {
     const m = (r.inputs.metadata ?? {}) as { name?: string; namespace?: string };
     return r.inputs.kind === kind && m.name === name && (namespace === undefined || m.namespace === namespace);
@@ -46,6 +54,11 @@ export function findObject(resources: readonly RecordedResource[], kind: string,
 /** Every container and init container of a recorded workload (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob). */
 export function containersOf(resource: RecordedResource): Record<string, unknown>[] {
   const spec = (resource.inputs.spec ?? {}) as Record<string, any>;
-  const pod = resource.inputs.kind === "Pod" ? spec : resource.inputs.kind === "CronJob" ? spec.jobTemplate?.spec?.template?.spec : spec.template?.spec;
+  const pod =
+    resource.inputs.kind === "Pod"
+      ? spec
+      : resource.inputs.kind === "CronJob"
+        ? spec.jobTemplate?.spec?.template?.spec
+        : spec.template?.spec;
   return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
 }

@@ -32,7 +32,8 @@ export async function renderedPlan(stack: "staging" | "prod"): Promise<RenderedP
       break;
     } catch {
       // Another worker is rendering; a lock older than two minutes is from a crashed run.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000)
+        rmSync(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -44,7 +45,11 @@ export async function renderedPlan(stack: "staging" | "prod"): Promise<RenderedP
       result = render(stack, dir);
       writeFileSync(stamp, `${runId}\n${JSON.stringify(result)}`);
     }
-    const rendered: RenderedPlan = { dir, plan: JSON.parse(readFileSync(path.join(dir, "plan.json"), "utf8")), ...result };
+    const rendered: RenderedPlan = {
+      dir,
+      plan: JSON.parse(readFileSync(path.join(dir, "plan.json"), "utf8")),
+      ...result,
+    };
     cache.set(stack, rendered);
     return rendered;
   } finally {
@@ -54,11 +59,15 @@ export async function renderedPlan(stack: "staging" | "prod"): Promise<RenderedP
 
 function render(stack: string, dir: string): { exitCode: number; stdout: string } {
   try {
-    const stdout = execFileSync(process.execPath, [path.join(ROOT, "tools", "run.js"), "plan", "--stack", stack, "--out", dir], {
-      cwd: ROOT,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const stdout = execFileSync(
+      process.execPath,
+      [path.join(ROOT, "tools", "run.js"), "plan", "--stack", stack, "--out", dir],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     return { exitCode: 0, stdout };
   } catch (err) {
     const e = err as { status?: number; stdout?: string; stderr?: string };

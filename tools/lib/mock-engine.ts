@@ -8,7 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 // SDK internals (stable for years, not in the public typings): the mock monitor to extend and the settings it is
 // installed with. pulumi.runtime.setMocks does the same, but offers no hook to see the raw requests.
-const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorBase };
+const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as {
+  MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorBase;
+};
 const settings = require("@pulumi/pulumi/runtime/settings") as {
   setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean): void;
   waitForRPCs(): Promise<void>;
@@ -115,13 +117,19 @@ let queue: Promise<unknown> = Promise.resolve();
  * Runs `program` under mocks and returns every resource it registered. Runs are serialized: the SDK's runtime
  * state is global to the process, so two concurrent programs would record into each other.
  */
-export function recordProgram<T>(program: () => T | Promise<T>, options: RecordOptions): Promise<{ resources: RecordedResource[]; result: T }> {
+export function recordProgram<T>(
+  program: () => T | Promise<T>,
+  options: RecordOptions,
+): Promise<{ resources: RecordedResource[]; result: T }> {
   const run = queue.then(() => recordNow(program, options));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function recordNow<T>(program: () => T | Promise<T>, options: RecordOptions): Promise<{ resources: RecordedResource[]; result: T }> {
+async function recordNow<T>(
+  program: () => T | Promise<T>,
+  options: RecordOptions,
+): Promise<{ resources: RecordedResource[]; result: T }> {
   const resources: RecordedResource[] = [];
   const accountId = options.accountId ?? "123456789012";
   const region = options.region ?? "us-east-1";
@@ -129,11 +137,16 @@ async function recordNow<T>(program: () => T | Promise<T>, options: RecordOption
     newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args, accountId, region) }),
     call: (args) => {
       // No program code may depend on a cloud lookup the plan cannot answer: fail loudly instead of inventing data.
-      throw new Error(`unmocked invoke ${args.token}: the program must not call provider functions (pass the value through config)`);
+      throw new Error(
+        `unmocked invoke ${args.token}: the program must not call provider functions (pass the value through config)`,
+      );
     },
   };
   class RecordingMonitor extends MockMonitor {
-    override async registerResource(req: RegisterRequest, callback: (err: unknown, resp?: unknown) => void): Promise<void> {
+    override async registerResource(
+      req: RegisterRequest,
+      callback: (err: unknown, resp?: unknown) => void,
+    ): Promise<void> {
       const propertyDependencies: Record<string, string[]> = {};
       req.getPropertydependenciesMap().forEach((value, key) => {
         const urns = value.getUrnsList();
@@ -174,7 +187,8 @@ async function recordNow<T>(program: () => T | Promise<T>, options: RecordOption
     await settings.waitForRPCs();
   } catch (err) {
     // Tests prove that a bad config fails before anything is registered: give them what was.
-    if (err instanceof Error) Object.defineProperty(err, "recordedResources", { value: [...resources], enumerable: false });
+    if (err instanceof Error)
+      Object.defineProperty(err, "recordedResources", { value: [...resources], enumerable: false });
     throw err;
   }
   return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), result };

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { SECRET, type RecordedResource } from "./mock-engine";
+import { type RecordedResource, SECRET } from "./mock-engine";
 
 export interface PlanResource {
   readonly urn: string;
@@ -34,7 +34,11 @@ export interface Plan {
 }
 
 /** Types under kubernetes: that are not objects sent to the API server. */
-const NOT_MANIFESTS = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:yaml/v2:ConfigGroup"]);
+const NOT_MANIFESTS = new Set([
+  "kubernetes:helm.sh/v3:Release",
+  "kubernetes:helm.sh/v4:Chart",
+  "kubernetes:yaml/v2:ConfigGroup",
+]);
 
 export function toPlanResources(resources: readonly RecordedResource[]): PlanResource[] {
   return resources.map((r) => ({
@@ -65,7 +69,11 @@ function redactKubernetesSecret(type: string, inputs: Record<string, unknown>): 
 }
 
 export function isManifest(resource: PlanResource): boolean {
-  return resource.type.startsWith("kubernetes:") && !resource.type.startsWith("pulumi:providers:") && !NOT_MANIFESTS.has(resource.type);
+  return (
+    resource.type.startsWith("kubernetes:") &&
+    !resource.type.startsWith("pulumi:providers:") &&
+    !NOT_MANIFESTS.has(resource.type)
+  );
 }
 
 export function manifestPath(resource: PlanResource): string {

@@ -22,7 +22,10 @@ export function podTemplateOf(resource: PlanResource): PodTemplateOwner | undefi
     case "kubernetes:batch/v1:Job":
       return { replicas: "per run", pod: template(spec) };
     case "kubernetes:batch/v1:CronJob":
-      return { replicas: "per run", pod: template((spec.jobTemplate as Record<string, unknown> | undefined)?.spec as Record<string, unknown>) };
+      return {
+        replicas: "per run",
+        pod: template((spec.jobTemplate as Record<string, unknown> | undefined)?.spec as Record<string, unknown>),
+      };
     case "kubernetes:core/v1:Pod":
       return { replicas: 1, pod: spec };
   }
@@ -48,7 +51,9 @@ function storageOf(resource: PlanResource, replicas: number): number {
   if (resource.type === "kubernetes:core/v1:PersistentVolumeClaim") {
     return parseQuantity((spec.resources as { requests?: { storage?: string } })?.requests?.storage) ?? 0;
   }
-  const templates = (spec.volumeClaimTemplates ?? []) as { spec?: { resources?: { requests?: { storage?: string } } } }[];
+  const templates = (spec.volumeClaimTemplates ?? []) as {
+    spec?: { resources?: { requests?: { storage?: string } } };
+  }[];
   return templates.reduce((sum, t) => sum + (parseQuantity(t.spec?.resources?.requests?.storage) ?? 0), 0) * replicas;
 }
 
@@ -58,13 +63,20 @@ function componentOf(resource: PlanResource, byUrn: Map<string, PlanResource>): 
   for (;;) {
     const parent = current.parent ? byUrn.get(current.parent) : undefined;
     if (!parent || parent.type === "zarish:platform:Platform") {
-      return current === resource && !resource.type.startsWith("zarish:") ? "(top level)" : `${current.type} ${current.name}`;
+      return current === resource && !resource.type.startsWith("zarish:")
+        ? "(top level)"
+        : `${current.type} ${current.name}`;
     }
     current = parent;
   }
 }
 
-export function renderSummary(project: string, stack: string, resources: readonly PlanResource[], violations: readonly PlanViolation[]): string {
+export function renderSummary(
+  project: string,
+  stack: string,
+  resources: readonly PlanResource[],
+  violations: readonly PlanViolation[],
+): string {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const groups = new Map<string, Map<string, number>>();
   const steady = { cpu: 0, memory: 0 };
@@ -94,7 +106,8 @@ export function renderSummary(project: string, stack: string, resources: readonl
   for (const [group, counts] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     lines.push(`${group} (${total})`);
-    for (const [type, n] of [...counts].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${String(n).padStart(3)}  ${type}`);
+    for (const [type, n] of [...counts].sort(([a], [b]) => a.localeCompare(b)))
+      lines.push(`  ${String(n).padStart(3)}  ${type}`);
   }
   const cpu = (n: number) => `${Number(n.toFixed(2))} CPU`;
   lines.push(

@@ -20,7 +20,11 @@ export interface StackRun {
  * `overrides` replaces config values by full key (objects as JSON text), for tests of malformed config. An
  * overridden value is plain text, as if set without --secret.
  */
-export async function runStack(stack: string, overrides: Record<string, string | undefined> = {}, root = ROOT): Promise<StackRun> {
+export async function runStack(
+  stack: string,
+  overrides: Record<string, string | undefined> = {},
+  root = ROOT,
+): Promise<StackRun> {
   const config = loadStackConfig(root, stack);
   const values = { ...config.values };
   for (const [key, value] of Object.entries(overrides)) {
@@ -43,7 +47,11 @@ export async function runStack(stack: string, overrides: Record<string, string |
 /** Loads the entry anew, so each run executes the program (Node caches modules per process). */
 function requireFresh(entry: string, root: string): Record<string, unknown> {
   for (const cached of Object.keys(require.cache)) {
-    if (cached.startsWith(root) && !cached.includes(`${path.sep}node_modules${path.sep}`) && !cached.includes(`${path.sep}tools${path.sep}`)) {
+    if (
+      cached.startsWith(root) &&
+      !cached.includes(`${path.sep}node_modules${path.sep}`) &&
+      !cached.includes(`${path.sep}tools${path.sep}`)
+    ) {
       delete require.cache[cached];
     }
   }

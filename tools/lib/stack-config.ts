@@ -38,13 +38,18 @@ export function loadStackConfig(root: string, stack: string): StackConfig {
   const name = project.name;
   const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
   if (!existsSync(stackFile)) {
-    throw new StackConfigError(`unknown stack "${stack}": no ${path.basename(stackFile)} (stacks: ${availableStacks(root).join(", ")})`);
+    throw new StackConfigError(
+      `unknown stack "${stack}": no ${path.basename(stackFile)} (stacks: ${availableStacks(root).join(", ")})`,
+    );
   }
   const doc = readYaml(stackFile) as { config?: unknown } | null;
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new StackConfigError(`${stackFile}: must be a YAML mapping with a "config" section`);
   }
-  if (doc.config !== undefined && (typeof doc.config !== "object" || doc.config === null || Array.isArray(doc.config))) {
+  if (
+    doc.config !== undefined &&
+    (typeof doc.config !== "object" || doc.config === null || Array.isArray(doc.config))
+  ) {
     throw new StackConfigError(`${stackFile}: "config" must be a mapping of keys to values`);
   }
   const values: Record<string, string> = {};
