@@ -1,0 +1,105 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { imageVersion, type PodPeer, recommendedLabels, type ServiceEndpoint, selectorLabels } from "../k8s";
+
+/** The app.kubernetes.io/component label of every monitoring object. */
+export const MONITORING_COMPONENT = "monitoring";
+
+/** Identity of one workload: its object name, namespace and image; everything label-shaped derives from it. */
+export interface Workload {
+  /** Object name (StatefulSet, Service, ServiceAccount...) and app.kubernetes.io/name. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Pinned image reference, for app.kubernetes.io/version. */
+  readonly image: string;
+  /** app.kubernetes.io/component. Default: "monitoring". */
+  readonly component?: string;
+}
+
+export function workloadLabels(w: Workload): Record<string, string> {
+  return recommendedLabels({
+    name: w.name,
+    component: w.component ?? MONITORING_COMPONENT,
+    version: imageVersion(w.image),
+  });
+}
+
+export function workloadSelector(w: Workload): Record<string, string> {
+  return selectorLabels({ name: w.name });
+}
+
+/** Explicit name, namespace and recommended labels: nothing is autonamed, so the plan and the cluster agree. */
+export function objectMeta(
+  w: Workload,
+  name: string = w.name,
+  annotations?: Record<string, string>,
+): k8s.types.input.meta.v1.ObjectMeta {
+  return {
+    name,
+    namespace: w.namespace,
+    labels: workloadLabels(w),
+    ...(annotations === undefined ? {} : { annotations }),
+  };
+}
+
+/** Cluster-scoped objects (ClusterRole, ClusterRoleBinding) carry the same labels but no namespace. */
+export function clusterObjectMeta(w: Workload, name: string): k8s.types.input.meta.v1.ObjectMeta {
+  return { name, labels: workloadLabels(w) };
+}
+
+export function podPeer(w: Workload): PodPeer {
+  return { namespace: w.namespace, podSelector: workloadSelector(w) };
+}
+
+export function serviceEndpoint(
+  w: Workload,
+  port: number,
+  scheme: ServiceEndpoint["scheme"] = "http",
+  service: string = w.name,
+): ServiceEndpoint {
+  return { namespace: w.namespace, service, port, scheme, podSelector: workloadSelector(w) };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Appends a problem when `value` is not a DNS-1123 label (namespace and object names). */
+export function checkDnsLabel(problems: string[], where: string, value: string): void {
+  if (!DNS_LABEL.test(value)) problems.push(`${where} must be a DNS-1123 label (got "${value}")`);
+}
+
+/** Appends a problem when `value` is not a whole number >= min. */
+export function checkInteger(problems: string[], where: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) problems.push(`${where} must be an integer >= ${min} (got ${value})`);
+}
+
+/** Throws every collected problem at once, so a config is fixed in one pass. */
+export function throwIfProblems(component: string, problems: readonly string[]): void {
+  if (problems.length > 0) throw new Error(`${component}: ${problems.join("; ")}`);
+}
+
+/**
+ * A Kubernetes Secret key: the Secret must live in the namespace of the pod that reads it (Kubernetes cannot
+ * reference a Secret across namespaces). The name is an Input so that passing `secret.metadata.name` makes the
+ * reader depend on the Secret.
+ */
+export interface SecretKeyRef {
+  readonly name: pulumi.Input<string>;
+  readonly key: string;
+}
+
+/** With more than one replica, prefer different nodes so that one node failure does not take every copy. */
+export function spreadAcrossNodes(w: Workload): k8s.types.input.core.v1.Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: {
+            topologyKey: "kubernetes.io/hostname",
+            labelSelector: { matchLabels: workloadSelector(w) },
+          },
+        },
+      ],
+    },
+  };
+}
