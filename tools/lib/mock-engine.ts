@@ -66,7 +66,7 @@ export function decodeWireValue(value: unknown): unknown {
   const obj = value as Record<string, unknown>;
   switch (obj[SIG_KEY]) {
     case SECRET_SIG:
-      return SECRET;
+      return redactLeaves(obj.value);
     case RESOURCE_SIG:
       return obj.urn;
     case OUTPUT_SIG:
@@ -75,6 +75,15 @@ export function decodeWireValue(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) out[k] = decodeWireValue(v);
   return out;
+}
+
+/** A secret keeps its shape (a reviewer sees which keys a Secret has) but every value becomes "[secret]". */
+function redactLeaves(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactLeaves);
+  if (value !== null && typeof value === "object" && !(SIG_KEY in value)) {
+    return Object.fromEntries(Object.keys(value).map((k) => [k, redactLeaves((value as Record<string, unknown>)[k])]));
+  }
+  return SECRET;
 }
 
 /** Outputs the mocks return for a new resource: the inputs, plus what providers compute that the program reads. */
@@ -137,9 +146,9 @@ async function recordNow<T>(
     newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args, accountId, region) }),
     call: (args) => {
       // No program code may depend on a cloud lookup the plan cannot answer: fail loudly instead of inventing data.
-      throw new Error(
-        `unmocked invoke ${args.token}: the program must not call provider functions (pass the value through config)`,
-      );
+      const message = `unmocked invoke ${args.token}: the program must not call provider functions (pass the value through config)`;
+      // The SDK rebuilds invoke errors from the gRPC `details` field, so the message must travel there too.
+      throw Object.assign(new Error(message), { details: message });
     },
   };
   class RecordingMonitor extends MockMonitor {

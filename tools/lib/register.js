@@ -2,7 +2,7 @@
 // program identically. This mirrors @pulumi/pulumi cmd/run/run.js (non-ESM branch): the same tsconfig.json, the
 // same ts-node and typescript resolution (the SDK's own tsutils), `noCheck` read as transpile-only, and the same
 // compiler option overrides. Keep it in step with the SDK when upgrading @pulumi/pulumi.
-"use strict";
+
 const path = require("node:path");
 const tsutils = require("@pulumi/pulumi/tsutils");
 
