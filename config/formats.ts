@@ -30,6 +30,10 @@ export const formats = {
     pattern: /^(\S+\s+){4}\S+$/,
     describe: 'a five-field cron schedule such as "0 2 * * *"',
   },
+  ipv4Cidr: {
+    pattern: /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/,
+    describe: "an IPv4 CIDR such as 10.0.0.0/16",
+  },
   hostPort: { pattern: /^[a-z0-9.-]+:\d{1,5}$/, describe: "host:port such as smtp.example.org:587" },
   redisUrl: { pattern: /^rediss?:\/\/[a-z0-9.-]+:\d{1,5}$/, describe: "redis://host:port" },
   slackChannel: { pattern: /^#[a-z0-9_-]{1,80}$/, describe: "a Slack channel such as #zarish-alerts" },

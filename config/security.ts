@@ -26,6 +26,14 @@ export function readSecurity(r: ObjectReader, env: Environment): SecurityConfig 
   const f = r.object("falco");
   const falco = { enabled: f.boolean("enabled", { default: true }) };
   f.done();
+  // Pods reach the API server at its endpoint addresses (NetworkPolicy sees them after kube-proxy's DNAT): on EKS
+  // the VPC subnets of the control-plane ENIs. Required: there is no safe guess of a cluster's VPC.
+  const api = r.object("kubeApiServer");
+  const kubeApiServer = {
+    cidrs: api.stringList("cidrs", { ...formats.ipv4Cidr, example: "[10.0.0.0/16]" }),
+    port: api.integer("port", { min: 1, max: 65535, default: 443 }),
+  };
+  api.done();
   r.done();
-  return { certManager, acme, certificateHosts, apiHost, falco };
+  return { certManager, acme, certificateHosts, apiHost, falco, kubeApiServer };
 }

@@ -125,6 +125,12 @@ export interface SecurityConfig {
   /** The public API host the Falco rule watches for unexpected clients. */
   readonly apiHost: string;
   readonly falco: { readonly enabled: boolean };
+  /**
+   * Where pods reach the Kubernetes API server, for NetworkPolicy egress (Prometheus service discovery, object
+   * backups, an installed cert-manager). Policies see the endpoint address after kube-proxy's DNAT, not the
+   * ClusterIP of kubernetes.default: on EKS the CIDRs of the VPC subnets holding the control-plane ENIs, port 443.
+   */
+  readonly kubeApiServer: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
 export interface BackupConfig {
