@@ -87,6 +87,23 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
+/** How a monitoring client logs in to Elasticsearch (the logging component's HTTPS endpoint). */
+export interface ElasticsearchClientAccess {
+  /** The Elasticsearch HTTP endpoint; https. */
+  readonly endpoint: ServiceEndpoint;
+  /** The Elasticsearch user (not secret; its password is). */
+  readonly username: string;
+  /** That user's password, in a Secret of the client's namespace. */
+  readonly password: SecretKeyRef;
+  /** PEM CA certificate of Elasticsearch's HTTP certificate, in a Secret of the client's namespace. */
+  readonly caCert: SecretKeyRef;
+}
+
+/** A Secret key as an environment variable. */
+export function envFromSecret(name: string, ref: SecretKeyRef): k8s.types.input.core.v1.EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
 /** With more than one replica, prefer different nodes so that one node failure does not take every copy. */
 export function spreadAcrossNodes(w: Workload): k8s.types.input.core.v1.Affinity {
   return {
