@@ -22,6 +22,7 @@ export const images = {
   kibana: "docker.elastic.co/kibana/kibana:8.15.3",
   logstash: "docker.elastic.co/logstash/logstash:8.15.3",
   filebeat: "docker.elastic.co/beats/filebeat:8.15.3",
+  elasticsearchExporter: "quay.io/prometheuscommunity/elasticsearch-exporter:v1.8.0",
   falco: "docker.io/falcosecurity/falco-no-driver:0.39.1",
   falcosidekick: "docker.io/falcosecurity/falcosidekick:2.29.0",
   postgres: "docker.io/library/postgres:16.4-bookworm",
