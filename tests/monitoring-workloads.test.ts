@@ -338,7 +338,6 @@ test("secrets reach the cluster only as Secrets: receiver credentials, exporter 
   ]);
   for (const s of secrets) {
     for (const [key, value] of Object.entries(s.inputs.stringData as Record<string, unknown>)) {
-      if (key === "admin-user") continue;
       t.is(value, SECRET, `${metadataOf(s).name}/${key}`);
     }
   }

@@ -122,7 +122,7 @@ export function resolveGrafanaArgs(args: GrafanaArgs): ResolvedGrafanaArgs {
   );
   if (wantsElasticsearchEnv && args.elasticsearch === undefined) {
     problems.push(
-      "the data sources read Elasticsearch credentials from the environment, but no elasticsearch Secret was given",
+      `the data sources read ${Object.values(GRAFANA_ELASTICSEARCH_ENV).join(" / ")} from the environment, but no elasticsearch Secret was given`,
     );
   }
   throwIfProblems("Grafana", problems);
