@@ -60,6 +60,7 @@ test("Falco defaults: DaemonSet `falco` in node-agents, pinned no-driver image, 
   t.like(mounts["/etc/falco/falco.yaml"], { name: "config", subPath: "falco.yaml", readOnly: true });
   t.like(mounts["/host/proc"], { readOnly: true });
   t.like(mounts["/host/etc"], { readOnly: true });
+  t.like(mounts["/host/run/containerd/containerd.sock"], { name: "containerd", readOnly: true });
   const volumes = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v]));
   t.is(volumes.rules.configMap.name, "falco-rules");
   t.deepEqual(volumes.proc.hostPath, { path: "/proc", type: "Directory" });
@@ -71,6 +72,10 @@ test("Falco defaults: DaemonSet `falco` in node-agents, pinned no-driver image, 
       .sort(),
     ["/etc", "/proc", "/run/containerd/containerd.sock"],
   );
+  const hostVolumes = new Set(pod.volumes.filter((v: any) => v.hostPath).map((v: any) => v.name));
+  for (const mount of container.volumeMounts.filter((m: any) => hostVolumes.has(m.name))) {
+    t.true(mount.readOnly, `host path ${mount.mountPath} is read-only`);
+  }
 });
 
 test("Falco runs least-privileged for modern eBPF: four capabilities, not privileged, no host PID or network", async (t) => {

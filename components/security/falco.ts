@@ -262,11 +262,12 @@ export class Falco extends pulumi.ComponentResource {
                   //   ambient capabilities), and the probe needs the four in FALCO_CAPABILITIES;
                   // - capabilities instead of privileged: true: the modern eBPF probe runs in Falco's
                   //   least-privileged mode; every other capability is dropped;
-                  // - seccomp and AppArmor Unconfined: the runtimes' default profiles refuse bpf(2) and
-                  //   perf_event_open(2) on many nodes (containerd before 1.7 does not map CAP_BPF/CAP_PERFMON to
-                  //   them), and the falco chart sets AppArmor unconfined for the same reason.
-                  // What stays restricted: no privilege escalation, read-only root filesystem, host paths mounted
-                  // read-only (except the containerd socket, which is connected to, not written).
+                  // - seccomp and AppArmor Unconfined: containerd's RuntimeDefault profile admits bpf(2) and
+                  //   perf_event_open(2) only to containers holding CAP_SYS_ADMIN (contrib/seccomp/
+                  //   seccomp_default.go), which least-privileged mode exists to avoid granting; the falco chart
+                  //   sets AppArmor unconfined for the same reason. The policy pack reports both as advisory.
+                  // What stays restricted: no privilege escalation, read-only root filesystem, every host path
+                  // mounted read-only, no host PID or network namespace, no service-account token.
                   securityContext: {
                     runAsUser: 0,
                     runAsGroup: 0,
@@ -284,7 +285,10 @@ export class Falco extends pulumi.ComponentResource {
                     { name: "proc", mountPath: `${FALCO_HOST_ROOT}/proc`, readOnly: true },
                     // /etc/os-release (kernel and distribution) and /etc/passwd and /etc/group (user.name).
                     { name: "etc", mountPath: `${FALCO_HOST_ROOT}/etc`, readOnly: true },
-                    { name: "containerd", mountPath: `${FALCO_HOST_ROOT}${CONTAINERD_SOCKET}` },
+                    // Falco only queries containerd for container and pod names. A read-only mount still lets a
+                    // process connect to a socket (it is not a write to the file), so this is what the policy
+                    // pack's exemption reviews, not a restriction.
+                    { name: "containerd", mountPath: `${FALCO_HOST_ROOT}${CONTAINERD_SOCKET}`, readOnly: true },
                     { name: "falco-home", mountPath: "/root/.falco" },
                     { name: "tmp", mountPath: "/tmp" },
                   ],
