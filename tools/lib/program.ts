@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { type RecordedResource, recordProgram } from "./mock-engine";
+import { type RecordedResource, recordProgram, SECRET } from "./mock-engine";
 import { loadStackConfig, type StackConfig } from "./stack-config";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -62,9 +62,9 @@ async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
     if (key === "__esModule") continue;
-    const output = pulumi.output(value);
+    const output = pulumi.output(value as pulumi.Input<unknown>);
     const isSecret = await output.isSecret;
-    out[key] = isSecret ? "[secret]" : await new Promise((resolve) => output.apply(resolve));
+    out[key] = isSecret ? SECRET : await new Promise((resolve) => output.apply(resolve));
   }
   return out;
 }
