@@ -62,7 +62,7 @@ async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
     if (key === "__esModule") continue;
-    const output = pulumi.output(value as pulumi.Input<unknown>);
+    const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<string>);
     const isSecret = await output.isSecret;
     out[key] = isSecret ? SECRET : await new Promise((resolve) => output.apply(resolve));
   }
