@@ -63,7 +63,7 @@ async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<
   for (const [key, value] of Object.entries(exports)) {
     if (key === "__esModule") continue;
     const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<string>);
-    const isSecret = await output.isSecret;
+    const isSecret = await pulumi.isSecret(output);
     out[key] = isSecret ? SECRET : await new Promise((resolve) => output.apply(resolve));
   }
   return out;
