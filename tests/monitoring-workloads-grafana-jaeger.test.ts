@@ -140,7 +140,7 @@ test("Grafana custom: Elasticsearch credentials from Secrets as environment vari
   const env = container.env as { name: string; valueFrom?: unknown }[];
   t.deepEqual(env.slice(-2), [
     { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "es-grafana", key: "password" } } },
-    { name: "ES_CA_CERT", valueFrom: { secretKeyRef: { name: "es-ca", key: "ca.crt" } } },
+    { name: "ES_CA_CERT", valueFrom: { configMapKeyRef: { name: "es-ca", key: "ca.crt" } } },
   ]);
   t.deepEqual(container.resources.limits, { cpu: "1", memory: "1Gi" });
   t.is(
@@ -269,7 +269,7 @@ test("Jaeger production: collector and query on Elasticsearch over TLS, index cl
   ];
   const caVolume = {
     name: "elasticsearch-ca",
-    secret: { secretName: "es-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 },
+    configMap: { name: "es-ca", items: [{ key: "ca.crt", path: "ca.crt" }] },
   };
 
   const collector = objectNamed(recorded, "Deployment", "jaeger-collector");

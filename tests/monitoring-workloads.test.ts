@@ -2,10 +2,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
 import test from "ava";
 import * as yaml from "js-yaml";
 import type { ServiceEndpoint } from "../components/k8s";
+import type { ElasticsearchClientCredentials as LoggingClientCredentials } from "../components/logging";
 import {
+  type ElasticsearchCredentials,
   Monitoring,
   type MonitoringArgs,
   type MonitoringElasticsearch,
@@ -26,6 +29,14 @@ import {
   podSpecOf,
 } from "./monitoring-workloads.helpers";
 
+const credentials = (username: string): ElasticsearchCredentials => ({
+  namespace: "monitoring",
+  username,
+  secretName: `elasticsearch-client-${username}`,
+  passwordKey: "password",
+  caConfigMap: "logging-ca",
+  caKey: "ca.crt",
+});
 const ES: MonitoringElasticsearch = {
   endpoint: {
     namespace: "logging",
@@ -34,10 +45,24 @@ const ES: MonitoringElasticsearch = {
     scheme: "https",
     podSelector: { "app.kubernetes.io/name": "elasticsearch" },
   },
-  caCert: { name: "elasticsearch-ca", key: "ca.crt" },
-  grafana: { username: "grafana-reader", password: { name: "elasticsearch-grafana", key: "password" } },
-  jaeger: { username: "jaeger-writer", password: { name: "elasticsearch-jaeger", key: "password" } },
+  grafana: credentials("grafana"),
+  jaeger: credentials("jaeger"),
 };
+// The logging component's credentials fit this argument as they are (also a compile-time check: tsc fails otherwise).
+const fromLogging: (c: LoggingClientCredentials) => ElasticsearchCredentials = (c) => c;
+
+test("the logging component's client credentials are accepted as they are", (t) => {
+  const c = fromLogging({
+    namespace: "monitoring",
+    username: "grafana",
+    secretName: "elasticsearch-client-grafana",
+    usernameKey: "username",
+    passwordKey: "password",
+    caConfigMap: "logging-ca",
+    caKey: "ca.crt",
+  });
+  t.notThrows(() => resolveMonitoringArgs(monitoringArgs("prod", { elasticsearch: { ...ES, grafana: c } })));
+});
 const ES_METRICS: ServiceEndpoint = {
   namespace: "logging",
   service: "elasticsearch-exporter",
@@ -264,7 +289,7 @@ test("the configuration reaches the workloads: ConfigMaps are rendered with the 
   t.is(byType.prometheus.url, "http://prometheus.monitoring.svc:9090");
   t.is(byType.jaeger.url, "http://jaeger-query.monitoring.svc:16686");
   t.is(byType.elasticsearch.url, "https://elasticsearch.logging.svc:9200");
-  t.is(byType.elasticsearch.basicAuthUser, "grafana-reader");
+  t.is(byType.elasticsearch.basicAuthUser, "grafana");
   // Grafana expands ${VAR} in provisioning files: the ConfigMap names the variables, the Secrets hold the values.
   const variable = (name: string) => `\${${name}}`;
   t.deepEqual(byType.elasticsearch.secureJsonData, {
@@ -276,14 +301,31 @@ test("the configuration reaches the workloads: ConfigMaps are rendered with the 
     any
   >[];
   t.deepEqual(grafanaEnv.find((e) => e.name === "ES_PASSWORD")?.valueFrom, {
-    secretKeyRef: { name: "elasticsearch-grafana", key: "password" },
+    secretKeyRef: { name: "elasticsearch-client-grafana", key: "password" },
   });
   t.deepEqual(grafanaEnv.find((e) => e.name === "ES_CA_CERT")?.valueFrom, {
-    secretKeyRef: { name: "elasticsearch-ca", key: "ca.crt" },
+    configMapKeyRef: { name: "logging-ca", key: "ca.crt" },
   });
   const provider = configMapFile(recorded, "grafana-dashboard-providers", "dashboards.yaml");
   t.true(provider.includes("path: /var/lib/grafana-dashboards"));
   t.true(Object.keys(objectNamed(recorded, "ConfigMap", "grafana-dashboards").inputs.data as object).length >= 3);
+});
+
+test("Elasticsearch clients wait for the logging component's ready resource", async (t) => {
+  const recorded = await runComponent(() => {
+    const ready = new k8s.core.v1.ConfigMap("mon-ready-marker", { metadata: { name: "ready", namespace: "logging" } });
+    new Monitoring("mon-ready", monitoringArgs("prod", { elasticsearch: { ...ES, ready } }));
+  });
+  const marker = recorded.find((r) => r.name === "mon-ready-marker");
+  for (const [kind, name] of [
+    ["Deployment", "grafana"],
+    ["Deployment", "jaeger-collector"],
+    ["Deployment", "jaeger-query"],
+    ["CronJob", "jaeger-index-cleaner"],
+  ]) {
+    t.true(objectNamed(recorded, kind, name).dependencies.includes(marker?.urn ?? "none"), `${kind} ${name}`);
+  }
+  t.false(objectNamed(recorded, "StatefulSet", "prometheus").dependencies.includes(marker?.urn ?? "none"));
 });
 
 test("staging: Jaeger all-in-one, no Elasticsearch client besides Grafana", async (t) => {
@@ -377,6 +419,11 @@ const INVALID: [string, Partial<MonitoringArgs>, string][] = [
     "elasticsearchMetrics is required with elasticsearch: the Elasticsearch health alerts read its exporter",
   ],
   ["cluster name", { clusterName: " " }, "clusterName must not be empty"],
+  [
+    "credentials in another namespace",
+    { elasticsearch: { ...ES, jaeger: { ...ES.jaeger, namespace: "logging" } } },
+    'elasticsearch.jaeger credentials must be in namespace "monitoring" (got "logging")',
+  ],
 ];
 for (const [rule, overrides, message] of INVALID) {
   test(`Monitoring rejects: ${rule}`, (t) => {

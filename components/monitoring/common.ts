@@ -87,6 +87,12 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
+/** A ConfigMap key, in the namespace of the pod that reads it. */
+export interface ConfigMapKeyRef {
+  readonly name: pulumi.Input<string>;
+  readonly key: string;
+}
+
 /** How a monitoring client logs in to Elasticsearch (the logging component's HTTPS endpoint). */
 export interface ElasticsearchClientAccess {
   /** The Elasticsearch HTTP endpoint; https. */
@@ -95,8 +101,8 @@ export interface ElasticsearchClientAccess {
   readonly username: string;
   /** That user's password, in a Secret of the client's namespace. */
   readonly password: SecretKeyRef;
-  /** PEM CA certificate of Elasticsearch's HTTP certificate, in a Secret of the client's namespace. */
-  readonly caCert: SecretKeyRef;
+  /** PEM CA certificate of Elasticsearch's HTTP certificate (public), in a ConfigMap of the client's namespace. */
+  readonly caCert: ConfigMapKeyRef;
 }
 
 /** A Secret key as an environment variable. */

@@ -14,6 +14,7 @@ import {
   type ServiceEndpoint,
 } from "../k8s";
 import {
+  type ConfigMapKeyRef,
   checkDnsLabel,
   envFromSecret,
   objectMeta,
@@ -45,8 +46,8 @@ export const GRAFANA_ELASTICSEARCH_ENV = { password: "ES_PASSWORD", caCert: "ES_
 /** Secrets of Grafana's Elasticsearch data source, in Grafana's namespace (the user name is in the data source). */
 export interface GrafanaElasticsearchAccess {
   readonly password: SecretKeyRef;
-  /** PEM CA of Elasticsearch's HTTP certificate. */
-  readonly caCert: SecretKeyRef;
+  /** PEM CA of Elasticsearch's HTTP certificate (public: a ConfigMap). */
+  readonly caCert: ConfigMapKeyRef;
 }
 
 export interface GrafanaArgs {
@@ -68,6 +69,8 @@ export interface GrafanaArgs {
   readonly compute?: ComputeResources;
   /** Object name. Default: "grafana". */
   readonly name?: string;
+  /** Resources the pods wait for, e.g. the logging component's `ready` (Elasticsearch users and CA exist). Default: none. */
+  readonly waitFor?: readonly pulumi.Resource[];
 }
 
 export interface ResolvedGrafanaArgs {
@@ -81,6 +84,7 @@ export interface ResolvedGrafanaArgs {
   readonly compute: ComputeResources;
   /** https://<host>: Grafana's root_url, so links and redirects use the public name. */
   readonly url: string;
+  readonly waitFor: readonly pulumi.Resource[];
 }
 
 export const GRAFANA_DEFAULT_COMPUTE = resources("100m", "256Mi", "500m", "512Mi");
@@ -136,6 +140,7 @@ export function resolveGrafanaArgs(args: GrafanaArgs): ResolvedGrafanaArgs {
     elasticsearch: args.elasticsearch,
     compute: args.compute ?? GRAFANA_DEFAULT_COMPUTE,
     url: `https://${args.settings.host}`,
+    waitFor: args.waitFor ?? [],
   };
 }
 
@@ -168,7 +173,10 @@ export function grafanaEnv(
       ? []
       : [
           envFromSecret(GRAFANA_ELASTICSEARCH_ENV.password, r.elasticsearch.password),
-          envFromSecret(GRAFANA_ELASTICSEARCH_ENV.caCert, r.elasticsearch.caCert),
+          {
+            name: GRAFANA_ELASTICSEARCH_ENV.caCert,
+            valueFrom: { configMapKeyRef: { name: r.elasticsearch.caCert.name, key: r.elasticsearch.caCert.key } },
+          },
         ]),
   ];
 }
@@ -285,7 +293,7 @@ export class Grafana extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: [...r.waitFor] },
     );
     new k8s.core.v1.Service(
       `${name}-service`,

@@ -27,6 +27,7 @@ export {
 export { Jaeger, type JaegerArgs, type JaegerElasticsearchAccess, resolveJaegerArgs } from "./jaeger";
 export { KubeStateMetrics, type KubeStateMetricsArgs, resolveKubeStateMetricsArgs } from "./kube-state-metrics";
 export {
+  type ElasticsearchCredentials,
   Monitoring,
   type MonitoringArgs,
   type MonitoringElasticsearch,

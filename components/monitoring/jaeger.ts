@@ -62,6 +62,8 @@ export interface JaegerArgs {
   readonly indexCleanerCompute?: ComputeResources;
   /** Prefix of every object name. Default: "jaeger". */
   readonly name?: string;
+  /** Resources the pods wait for, e.g. the logging component's `ready` (Elasticsearch users and CA exist). Default: none. */
+  readonly waitFor?: readonly pulumi.Resource[];
 }
 
 export interface ResolvedJaegerArgs {
@@ -81,6 +83,7 @@ export interface ResolvedJaegerArgs {
   readonly collector: Workload;
   readonly query: Workload;
   readonly indexCleaner: Workload;
+  readonly waitFor: readonly pulumi.Resource[];
 }
 
 export const JAEGER_DEFAULTS = {
@@ -141,6 +144,7 @@ export function resolveJaegerArgs(args: JaegerArgs): ResolvedJaegerArgs {
     collector: part("collector", images.jaegerCollector),
     query: part("query", images.jaegerQuery),
     indexCleaner: part("index-cleaner", images.jaegerIndexCleaner),
+    waitFor: args.waitFor ?? [],
   };
 }
 
@@ -171,10 +175,12 @@ export class Jaeger extends pulumi.ComponentResource {
   /** Pods that receive spans (the applications' egress target). */
   public readonly collectorPeer: PodPeer;
   public readonly queryPeer: PodPeer;
+  private readonly waitFor: readonly pulumi.Resource[];
 
   constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:monitoring:Jaeger", name, {}, opts);
     const r = resolveJaegerArgs(args);
+    this.waitFor = r.waitFor;
     const production = r.mode === "production";
     const collectorPods = production ? r.collector : r.allInOne;
     const queryPods = production ? r.query : r.allInOne;
@@ -289,7 +295,7 @@ export class Jaeger extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: [...this.waitFor] },
     );
   }
 
@@ -335,7 +341,7 @@ export class Jaeger extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: [...this.waitFor] },
     );
   }
 }
@@ -361,7 +367,7 @@ function caVolume(es: JaegerElasticsearchAccess | undefined): k8s.types.input.co
   return [
     {
       name: "elasticsearch-ca",
-      secret: { secretName: es.caCert.name, items: [{ key: es.caCert.key, path: "ca.crt" }], defaultMode: 0o444 },
+      configMap: { name: es.caCert.name, items: [{ key: es.caCert.key, path: "ca.crt" }] },
     },
   ];
 }

@@ -3,7 +3,7 @@ import * as yaml from "js-yaml";
 import type { Environment, KubernetesConfig, MonitoringConfig } from "../../config/types";
 import type { PodPeer, ServiceEndpoint } from "../k8s";
 import { ALERTMANAGER_SECRETS_DIR, Alertmanager } from "./alertmanager";
-import { checkDnsLabel, type SecretKeyRef, throwIfProblems } from "./common";
+import { checkDnsLabel, type ElasticsearchClientAccess, throwIfProblems } from "./common";
 import {
   JOBS,
   renderAlertmanagerConfig,
@@ -22,16 +22,39 @@ import { PostgresExporter } from "./postgres-exporter";
 import { PROMETHEUS_PORT, PROMETHEUS_RULES_DIR, Prometheus } from "./prometheus";
 import { RedisExporter } from "./redis-exporter";
 
-/** What the monitoring clients of Elasticsearch get from the logging component; Secrets in `namespace`. */
+/**
+ * The credentials the logging component creates for one Elasticsearch client, in the client's namespace (the
+ * shape of its ElasticsearchClientCredentials): a Secret with the password and a ConfigMap with the CA.
+ */
+export interface ElasticsearchCredentials {
+  /** Namespace of the Secret and the ConfigMap: must be the monitoring namespace. */
+  readonly namespace: string;
+  readonly username: string;
+  readonly secretName: string;
+  readonly passwordKey: string;
+  readonly caConfigMap: string;
+  readonly caKey: string;
+}
+
+/** What the monitoring clients of Elasticsearch get from the logging component. */
 export interface MonitoringElasticsearch {
-  /** Elasticsearch's HTTPS endpoint. */
+  /** Elasticsearch's HTTPS endpoint (logging.elasticsearch). */
   readonly endpoint: ServiceEndpoint;
-  /** PEM CA of Elasticsearch's HTTP certificate. */
-  readonly caCert: SecretKeyRef;
-  /** Grafana's log reader: read-only on the application log indices. */
-  readonly grafana: { readonly username: string; readonly password: SecretKeyRef };
-  /** Jaeger's span writer and index cleaner (jaeger-* indices); used when monitoring.jaeger.mode is "production". */
-  readonly jaeger: { readonly username: string; readonly password: SecretKeyRef };
+  /** Grafana's user, a "logs-reader" client: read-only on the application log indices. */
+  readonly grafana: ElasticsearchCredentials;
+  /** Jaeger's user, a "jaeger-writer" client (jaeger-* indices); used when monitoring.jaeger.mode is "production". */
+  readonly jaeger: ElasticsearchCredentials;
+  /** What the clients wait for before starting (logging.ready: users and CA exist). Default: nothing. */
+  readonly ready?: pulumi.Resource;
+}
+
+function clientAccess(endpoint: ServiceEndpoint, c: ElasticsearchCredentials): ElasticsearchClientAccess {
+  return {
+    endpoint,
+    username: c.username,
+    password: { name: c.secretName, key: c.passwordKey },
+    caCert: { name: c.caConfigMap, key: c.caKey },
+  };
 }
 
 export interface MonitoringArgs {
@@ -81,6 +104,13 @@ export function resolveMonitoringArgs(args: MonitoringArgs): ResolvedMonitoringA
   }
   if (args.elasticsearch !== undefined && args.elasticsearch.endpoint.scheme !== "https") {
     problems.push(`elasticsearch.endpoint must be https (got ${args.elasticsearch.endpoint.scheme})`);
+  }
+  for (const client of ["grafana", "jaeger"] as const) {
+    const ns = args.elasticsearch?.[client].namespace;
+    if (ns !== undefined && ns !== args.namespace) {
+      // Pods read Secrets and ConfigMaps of their own namespace only.
+      problems.push(`elasticsearch.${client} credentials must be in namespace "${args.namespace}" (got "${ns}")`);
+    }
   }
   if (args.elasticsearch !== undefined && args.elasticsearchMetrics === undefined) {
     problems.push(
@@ -210,10 +240,8 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         namespace: ns,
         settings: m.jaeger,
-        elasticsearch:
-          es === undefined
-            ? undefined
-            : { endpoint: es.endpoint, caCert: es.caCert, username: es.jaeger.username, password: es.jaeger.password },
+        elasticsearch: es === undefined ? undefined : clientAccess(es.endpoint, es.jaeger),
+        waitFor: es?.ready === undefined ? [] : [es.ready],
       },
       child,
     );
@@ -248,7 +276,8 @@ export class Monitoring extends pulumi.ComponentResource {
         datasources: { "datasources.yaml": datasources },
         dashboardProviders: { "dashboards.yaml": renderGrafanaDashboardProvider({ path: GRAFANA_DASHBOARDS_DIR }) },
         dashboards: renderGrafanaDashboards({ databaseBackup }),
-        elasticsearch: es === undefined ? undefined : { password: es.grafana.password, caCert: es.caCert },
+        elasticsearch: es === undefined ? undefined : clientAccess(es.endpoint, es.grafana),
+        waitFor: es?.ready === undefined ? [] : [es.ready],
       },
       child,
     );
