@@ -98,6 +98,15 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
 
   constructor(name: string, args: ElasticsearchBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:ElasticsearchBootstrap", name, {}, opts);
+    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
+    // starts only after what the platform said it needs.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const inherited: pulumi.Input<pulumi.Resource>[] =
+      opts?.dependsOn === undefined
+        ? []
+        : Array.isArray(opts.dependsOn)
+          ? opts.dependsOn
+          : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
     const ns = args.namespace;
     const image = args.image ?? images.curl;
     const snapshots = resolveBootstrapSnapshots(args.snapshots);
@@ -122,10 +131,10 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
     const requestsConfigMap = new k8s.core.v1.ConfigMap(
       `${name}-requests`,
       { metadata: meta(NAMES.bootstrapRequests), data: files },
-      { parent: this },
+      child,
     );
 
-    new k8s.core.v1.ServiceAccount(`${name}-service-account`, { metadata: meta(NAMES.bootstrap) }, { parent: this });
+    new k8s.core.v1.ServiceAccount(`${name}-service-account`, { metadata: meta(NAMES.bootstrap) }, child);
     const publishers: pulumi.Resource[] = [];
     for (const caNamespace of caNamespaces) {
       // The Job may only read and patch this one ConfigMap, which Pulumi creates (empty) and owns; the Job fills
@@ -134,7 +143,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
         new k8s.core.v1.ConfigMap(
           `${name}-ca-${caNamespace}`,
           { metadata: meta(NAMES.caConfigMap, caNamespace) },
-          { parent: this, ignoreChanges: ["data"] },
+          { ...child, ignoreChanges: ["data"] },
         ),
         new k8s.rbac.v1.Role(
           `${name}-ca-role-${caNamespace}`,
@@ -149,7 +158,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
               },
             ],
           },
-          { parent: this },
+          child,
         ),
         new k8s.rbac.v1.RoleBinding(
           `${name}-ca-role-binding-${caNamespace}`,
@@ -158,7 +167,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "logging-ca-publisher" },
             subjects: [{ kind: "ServiceAccount", name: NAMES.bootstrap, namespace: ns }],
           },
-          { parent: this },
+          child,
         ),
       );
     }
@@ -230,7 +239,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: [requestsConfigMap, ...publishers] },
+      { parent: this, dependsOn: [...inherited, requestsConfigMap, ...publishers] },
     );
     this.peer = { namespace: ns, podSelector: selector };
     this.registerOutputs({});

@@ -177,6 +177,9 @@ export class Elasticsearch extends pulumi.ComponentResource {
 
   constructor(name: string, args: ElasticsearchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Elasticsearch", name, {}, opts);
+    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
+    // starts only after what the platform said it needs.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveElasticsearchArgs(args);
     const ns = r.namespace;
     const labels = recommendedLabels({
@@ -187,11 +190,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
     const selector = selectorLabels({ name: NAMES.elasticsearch });
     const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
 
-    const password = new random.RandomPassword(
-      `${name}-elastic-password`,
-      { length: 32, special: false },
-      { parent: this },
-    );
+    const password = new random.RandomPassword(`${name}-elastic-password`, { length: 32, special: false }, child);
     this.elasticPassword = pulumi.secret(password.result);
     this.elasticCredentials = { name: NAMES.elasticCredentials, key: CREDENTIAL_KEYS.password };
     new k8s.core.v1.Secret(
@@ -201,15 +200,11 @@ export class Elasticsearch extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: { [CREDENTIAL_KEYS.username]: USERS.elastic, [CREDENTIAL_KEYS.password]: this.elasticPassword },
       },
-      { parent: this },
+      child,
     );
 
     const files = elasticsearchConfigFiles(r);
-    new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      { metadata: meta(NAMES.elasticsearchConfig), data: files },
-      { parent: this },
-    );
+    new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(NAMES.elasticsearchConfig), data: files }, child);
 
     new k8s.core.v1.ServiceAccount(
       `${name}-service-account`,
@@ -222,7 +217,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
         // The nodes never call the Kubernetes API. (The IRSA token is a separate projected volume.)
         automountServiceAccountToken: false,
       },
-      { parent: this },
+      child,
     );
 
     const ports = [
@@ -241,17 +236,17 @@ export class Elasticsearch extends pulumi.ComponentResource {
           ports,
         },
       },
-      { parent: this },
+      child,
     );
     new k8s.core.v1.Service(
       `${name}-service`,
       { metadata: meta(NAMES.elasticsearch), spec: { type: "ClusterIP", selector, ports: [ports[0]] } },
-      { parent: this },
+      child,
     );
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       { metadata: meta(NAMES.elasticsearch), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-      { parent: this },
+      child,
     );
 
     const affinityTerm = { labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" };
@@ -365,7 +360,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this },
+      child,
     );
 
     this.replicas = r.replicas;

@@ -64,6 +64,9 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
 
   constructor(name: string, args: ElasticsearchExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:ElasticsearchExporter", name, {}, opts);
+    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
+    // starts only after what the platform said it needs.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveElasticsearchExporterArgs(args);
     const labels = recommendedLabels({ name: NAMES.exporter, component: "logging", version: imageVersion(r.image) });
     const selector = selectorLabels({ name: NAMES.exporter });
@@ -79,7 +82,7 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
           ports: [{ name: "metrics", port: PORTS.exporter, targetPort: "metrics", protocol: "TCP" }],
         },
       },
-      { parent: this },
+      child,
     );
 
     const credential = (envName: string, key: string) => ({
@@ -138,7 +141,7 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
 
     this.endpoint = {

@@ -79,12 +79,15 @@ export class Filebeat extends pulumi.ComponentResource {
 
   constructor(name: string, args: FilebeatArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Filebeat", name, {}, opts);
+    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
+    // starts only after what the platform said it needs.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveFilebeatArgs(args);
     const labels = recommendedLabels({ name: NAMES.filebeat, component: "logging", version: imageVersion(r.image) });
     const selector = selectorLabels({ name: NAMES.filebeat });
     const meta = (objectName: string) => ({ name: objectName, namespace: r.namespace, labels });
 
-    new k8s.core.v1.ServiceAccount(`${name}-service-account`, { metadata: meta(NAMES.filebeat) }, { parent: this });
+    new k8s.core.v1.ServiceAccount(`${name}-service-account`, { metadata: meta(NAMES.filebeat) }, child);
     // add_kubernetes_metadata: pod, namespace and node metadata of the log files' containers; read-only.
     const clusterRoleName = `zarish-${NAMES.filebeat}`;
     new k8s.rbac.v1.ClusterRole(
@@ -93,7 +96,7 @@ export class Filebeat extends pulumi.ComponentResource {
         metadata: { name: clusterRoleName, labels },
         rules: [{ apiGroups: [""], resources: ["namespaces", "pods", "nodes"], verbs: ["get", "list", "watch"] }],
       },
-      { parent: this },
+      child,
     );
     new k8s.rbac.v1.ClusterRoleBinding(
       `${name}-cluster-role-binding`,
@@ -102,14 +105,14 @@ export class Filebeat extends pulumi.ComponentResource {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRoleName },
         subjects: [{ kind: "ServiceAccount", name: NAMES.filebeat, namespace: r.namespace }],
       },
-      { parent: this },
+      child,
     );
 
     const config = filebeatYml({ environment: r.environment, logstashHost: r.logstashHost });
     new k8s.core.v1.ConfigMap(
       `${name}-config`,
       { metadata: meta(NAMES.filebeatConfig), data: { "filebeat.yml": config } },
-      { parent: this },
+      child,
     );
 
     const hostDir = (volume: string, path: string) => ({ name: volume, hostPath: { path, type: "Directory" } });
@@ -185,7 +188,7 @@ export class Filebeat extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
 
     this.peer = { namespace: r.namespace, podSelector: selector };

@@ -84,6 +84,9 @@ export class Kibana extends pulumi.ComponentResource {
 
   constructor(name: string, args: KibanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Kibana", name, {}, opts);
+    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
+    // starts only after what the platform said it needs.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveKibanaArgs(args);
     const labels = recommendedLabels({ name: NAMES.kibana, component: "logging", version: imageVersion(r.image) });
     const selector = selectorLabels({ name: NAMES.kibana });
@@ -93,7 +96,7 @@ export class Kibana extends pulumi.ComponentResource {
     new k8s.core.v1.ConfigMap(
       `${name}-config`,
       { metadata: meta(NAMES.kibanaConfig), data: { "kibana.yml": config } },
-      { parent: this },
+      child,
     );
 
     new k8s.core.v1.Service(
@@ -106,7 +109,7 @@ export class Kibana extends pulumi.ComponentResource {
           ports: [{ name: "https", port: PORTS.kibana, targetPort: "https", protocol: "TCP" }],
         },
       },
-      { parent: this },
+      child,
     );
 
     const envFromSecret = (envName: string) => ({
@@ -192,7 +195,7 @@ export class Kibana extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
 
     this.endpoint = {

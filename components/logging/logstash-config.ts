@@ -193,7 +193,10 @@ export function auditPipeline(input: PipelineInput): LsPipeline {
     input: [{ plugin: "pipeline", settings: { address: PIPELINES.audit } }],
     filter: [
       // zarish-sphere-api entries were parsed by the seed's filter already; entries of other services are not.
-      { if: "![event]", statements: [{ plugin: "json", settings: { source: "message" } }] },
+      {
+        if: `[fields][service] != "${SEED_SERVICE}"`,
+        statements: [{ plugin: "json", settings: { source: "message" } }],
+      },
       { plugin: "date", settings: { match: ["timestamp", "ISO8601"] } },
       {
         if: "![event] or ![user] or ![action] or ![resource]",

@@ -41,7 +41,7 @@ export interface LogstashArgs {
   readonly storageClass: string;
   /** Services whose audit entries are trusted. Default: ["zarish-sphere-api", "zarish-sphere-fhir"]. */
   readonly auditSources?: readonly string[];
-  /** dead_letter_queue.max_bytes of each pipeline. Default: "1024mb". */
+  /** dead_letter_queue.max_bytes of each pipeline. Default: a tenth of queueSize, at least 64mb. */
   readonly deadLetterQueueSize?: string;
   /** JVM heap. Default: "1g". */
   readonly heapSize?: string;
@@ -71,8 +71,17 @@ export interface ResolvedLogstashArgs {
 
 /** Two pipelines, each with its own persisted queue and dead letter queue on the pod's volume. */
 const PIPELINE_COUNT = 2;
-/** Share of the volume the queues may fill (the rest: page checkpoints, the DLQ's segment overshoot, slack). */
-const VOLUME_SHARE = 0.9;
+/** A persisted queue may exceed queue.max_bytes by one page (queue.page_capacity, 64mb by default). */
+const QUEUE_PAGE_BYTES = 64 * 2 ** 20;
+/** A dead letter queue may exceed its max_bytes by one segment (10mb). */
+const DLQ_SEGMENT_BYTES = 10 * 2 ** 20;
+/** Share of the volume the queues may fill at most (file system overhead, checkpoints). */
+const VOLUME_SHARE = 0.95;
+
+/** Bytes the queues of one pod can take: both pipelines' queues and dead letter queues at their maximum. */
+export function logstashVolumeNeed(queueBytes: number, deadLetterQueueBytes: number): number {
+  return PIPELINE_COUNT * (queueBytes + QUEUE_PAGE_BYTES + deadLetterQueueBytes + DLQ_SEGMENT_BYTES);
+}
 
 export function resolveLogstashArgs(args: LogstashArgs): ResolvedLogstashArgs {
   const problems: string[] = [];
@@ -86,21 +95,28 @@ export function resolveLogstashArgs(args: LogstashArgs): ResolvedLogstashArgs {
   if (!Number.isInteger(workers) || workers < 1)
     problems.push(`logstash workers must be a positive integer (got ${workers})`);
   const queue = parseLogstashBytes(args.queueSize);
-  const dlq = parseLogstashBytes(args.deadLetterQueueSize ?? "1024mb");
+  // Default: a tenth of the queue (rejected documents are rare; a mapping conflict is fixed long before).
+  const dlq =
+    args.deadLetterQueueSize === undefined
+      ? queue === undefined
+        ? undefined
+        : Math.max(2 ** 26, Math.floor(queue / 10))
+      : parseLogstashBytes(args.deadLetterQueueSize);
   const storage = parseQuantity(args.storageSize);
   if (queue === undefined || queue < 2 ** 26) {
     problems.push(
       `logstash.queueSize must be a byte size of at least 64mb, like "4gb" or "4Gi" (got "${args.queueSize}")`,
     );
   }
-  if (dlq === undefined || dlq < 2 ** 20) {
+  if (args.deadLetterQueueSize !== undefined && (dlq === undefined || dlq < 2 ** 20)) {
     problems.push(`logstash deadLetterQueueSize must be a byte size like "1024mb" (got "${args.deadLetterQueueSize}")`);
   }
   if (storage === undefined || storage <= 0) {
     problems.push(`logstash.storageSize must be a positive Kubernetes quantity (got "${args.storageSize}")`);
-  } else if (queue !== undefined && dlq !== undefined && PIPELINE_COUNT * (queue + dlq) > VOLUME_SHARE * storage) {
+  } else if (queue !== undefined && dlq !== undefined && logstashVolumeNeed(queue, dlq) > VOLUME_SHARE * storage) {
+    const needMiB = Math.ceil(logstashVolumeNeed(queue, dlq) / VOLUME_SHARE / 2 ** 20);
     problems.push(
-      `logstash.storageSize "${args.storageSize}" cannot hold ${PIPELINE_COUNT} pipelines' queues of ${args.queueSize} plus dead letter queues of ${args.deadLetterQueueSize ?? "1024mb"} (needs ${Math.ceil((PIPELINE_COUNT * (queue + dlq)) / VOLUME_SHARE / 2 ** 30)}Gi)`,
+      `logstash.storageSize "${args.storageSize}" cannot hold ${PIPELINE_COUNT} pipelines' persisted queues of ${args.queueSize} and dead letter queues of ${formatLogstashBytes(dlq)} (needs at least ${needMiB}Mi)`,
     );
   }
   if (!args.storageClass.trim()) problems.push("storageClass must not be empty");
@@ -161,39 +177,38 @@ export class Logstash extends pulumi.ComponentResource {
 
   constructor(name: string, args: LogstashArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Logstash", name, {}, opts);
+    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
+    // starts only after what the platform said it needs.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveLogstashArgs(args);
     const labels = recommendedLabels({ name: NAMES.logstash, component: "logging", version: imageVersion(r.image) });
     const selector = selectorLabels({ name: NAMES.logstash });
     const meta = (objectName: string) => ({ name: objectName, namespace: r.namespace, labels });
 
     const files = logstashConfigFiles(r);
-    new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      { metadata: meta(NAMES.logstashConfig), data: files.settings },
-      { parent: this },
-    );
+    new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(NAMES.logstashConfig), data: files.settings }, child);
     new k8s.core.v1.ConfigMap(
       `${name}-pipelines`,
       { metadata: meta(NAMES.logstashPipelines), data: files.pipelines },
-      { parent: this },
+      child,
     );
 
     const beatsPort = { name: "beats", port: PORTS.beats, targetPort: "beats", protocol: "TCP" };
     new k8s.core.v1.Service(
       `${name}-headless`,
       { metadata: meta(NAMES.logstashHeadless), spec: { clusterIP: "None", selector, ports: [beatsPort] } },
-      { parent: this },
+      child,
     );
     new k8s.core.v1.Service(
       `${name}-service`,
       { metadata: meta(NAMES.logstash), spec: { type: "ClusterIP", selector, ports: [beatsPort] } },
-      { parent: this },
+      child,
     );
     if (r.replicas > 1) {
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
         { metadata: meta(NAMES.logstash), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-        { parent: this },
+        child,
       );
     }
 
@@ -318,7 +333,7 @@ export class Logstash extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this },
+      child,
     );
 
     this.endpoint = {
