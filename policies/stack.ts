@@ -10,6 +10,7 @@ import {
   configOf,
   ENVIRONMENT_PROPERTY,
   environmentOf,
+  known,
   metadataOf,
   num,
   obj,
@@ -57,7 +58,7 @@ export const namespaceDefaultDeny: StackValidationPolicy = {
         // preview, by its metadata depending on the Namespace resource.
         const inNamespace = policies.filter(
           (p) =>
-            str(metadataOf(props(p)).namespace) === name ||
+            known(() => str(metadataOf(props(p)).namespace)) === name ||
             (p.propertyDependencies?.metadata ?? []).includes(namespace),
         );
         const missing = (["Ingress", "Egress"] as const).filter(
@@ -138,8 +139,12 @@ export const statefulSetDisruptionBudget: StackValidationPolicy = {
         const metadata = metadataOf(p);
         const namespace = str(metadata.namespace);
         const labels = obj(obj(obj(obj(p.spec)?.template)?.metadata)?.labels) ?? {};
+        // A budget with a value unknown during the preview cannot be matched yet; it does not stop the others.
         const covered = budgets.some(
-          (b) => str(metadataOf(props(b)).namespace) === namespace && selects(obj(props(b).spec)?.selector, labels),
+          (b) =>
+            known(
+              () => str(metadataOf(props(b)).namespace) === namespace && selects(obj(props(b).spec)?.selector, labels),
+            ) === true,
         );
         if (!covered) {
           reportViolation(

@@ -94,16 +94,25 @@ function readConfig(file: string): Record<string, unknown> {
   return config as Record<string, unknown>;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Where main writes: stdout for violation lines, stderr for the summary and errors (tests capture both). */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const CONSOLE: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+export async function main(argv: readonly string[], io: Output = CONSOLE): Promise<number> {
   let options: Options | "help";
   try {
     options = parseArgs(argv);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}\n${USAGE}`);
+    io.err(`error: ${(error as Error).message}`);
+    io.err(USAGE);
     return 2;
   }
   if (options === "help") {
-    console.log(USAGE);
+    io.out(USAGE);
     return 0;
   }
   try {
@@ -121,15 +130,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       all.push(...violations);
       count += set.resources.length;
     }
-    for (const line of lines) console.log(line);
+    for (const line of lines) io.out(line);
     const mandatory = all.filter((v) => v.level === "mandatory").length;
-    console.error(
+    io.err(
       `policy: ${count} resources in ${sets.map((s) => s.label).join(", ")}: ${mandatory} mandatory, ${all.length - mandatory} advisory violation(s)`,
     );
     return mandatory > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof PolicyInputError || error instanceof PolicyConfigError || error instanceof PolicyRunError) {
-      console.error(`error: ${error.message}`);
+      io.err(`error: ${error.message}`);
       return 2;
     }
     throw error;
