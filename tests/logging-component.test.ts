@@ -346,6 +346,10 @@ test("typed outputs: endpoints for monitoring, backup and network policies", asy
     podSelector: { "app.kubernetes.io/name": service, "app.kubernetes.io/instance": service },
   });
   t.deepEqual(logging.elasticsearch, endpoint("elasticsearch", 9200, "https"));
+  t.deepEqual(logging.elasticsearchTransport, {
+    ...endpoint("elasticsearch", 9300, "tcp"),
+    service: "elasticsearch-headless",
+  });
   t.deepEqual(logging.logstash, endpoint("logstash", 5044, "tcp"));
   t.deepEqual(logging.kibana, endpoint("kibana", 5601, "https"));
   t.deepEqual(logging.metrics, endpoint("elasticsearch-exporter", 9114, "http"));

@@ -166,6 +166,8 @@ export function elasticsearchConfigFiles(r: ResolvedElasticsearchArgs): Record<s
 /** An Elasticsearch cluster: one StatefulSet of master-eligible data nodes with TLS and security on. */
 export class Elasticsearch extends pulumi.ComponentResource {
   public readonly endpoint: ServiceEndpoint;
+  /** The transport port (9300) behind the headless Service: node-to-node traffic, for the network policies. */
+  public readonly transport: ServiceEndpoint;
   /** https://elasticsearch.<namespace>.svc:9200 */
   public readonly url: string;
   public readonly peer: PodPeer;
@@ -331,8 +333,16 @@ export class Elasticsearch extends pulumi.ComponentResource {
                     timeoutSeconds: 10,
                     failureThreshold: 3,
                   },
-                  // No liveness probe: restarting a node that is slow (GC, recovery) makes a struggling cluster
-                  // worse; a dead JVM exits and is restarted anyway. Failures alert through the exporter.
+                  // Liveness only asks whether the transport port accepts connections, with five minutes of
+                  // patience: restarting a node that is merely slow (GC, shard recovery) would make a struggling
+                  // cluster worse. Health problems alert through the exporter instead.
+                  livenessProbe: {
+                    tcpSocket: { port: "transport" },
+                    initialDelaySeconds: 120,
+                    periodSeconds: 30,
+                    timeoutSeconds: 5,
+                    failureThreshold: 10,
+                  },
                 }),
               ],
               volumes: [
@@ -369,6 +379,13 @@ export class Elasticsearch extends pulumi.ComponentResource {
       service: NAMES.elasticsearch,
       port: PORTS.elasticsearchHttp,
       scheme: "https",
+      podSelector: selector,
+    };
+    this.transport = {
+      namespace: ns,
+      service: NAMES.elasticsearchHeadless,
+      port: PORTS.elasticsearchTransport,
+      scheme: "tcp",
       podSelector: selector,
     };
     this.url = `https://${NAMES.elasticsearch}.${ns}.svc:${PORTS.elasticsearchHttp}`;

@@ -125,6 +125,8 @@ export interface LoggingPeers {
 export class Logging extends pulumi.ComponentResource {
   /** The Elasticsearch HTTPS endpoint (9200). */
   public readonly elasticsearch: ServiceEndpoint;
+  /** Elasticsearch node-to-node transport (9300, headless Service): the nodes must reach each other on it. */
+  public readonly elasticsearchTransport: ServiceEndpoint;
   /** Credentials of each client, in its own namespace. */
   public readonly elasticsearchCredentials: Readonly<Record<string, ElasticsearchClientCredentials>>;
   /** The `elastic` superuser (Secret in the logging namespace), for operators. */
@@ -219,6 +221,7 @@ export class Logging extends pulumi.ComponentResource {
     );
 
     this.elasticsearch = elasticsearch.endpoint;
+    this.elasticsearchTransport = elasticsearch.transport;
     this.elasticsearchCredentials = credentials.clients;
     this.elasticCredentials = elasticsearch.elasticCredentials;
     this.logstash = logstash.endpoint;
