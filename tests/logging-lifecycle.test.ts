@@ -17,6 +17,7 @@ import {
   replicasFor,
 } from "../components/logging/lifecycle";
 import { clientUser, platformUsers, ROLES } from "../components/logging/security-model";
+import { evaluatePolicies } from "../tools/lib/policy-engine";
 
 /** "2192d" -> 2192. */
 function days(minAge: string): number {
@@ -197,4 +198,34 @@ test("bootstrap files refuse a field that would break the list, and a password w
   t.throws(() => bootstrapFiles([{ description: "x", method: "PUT", path: "/u", passwordEnv: "P" }]), {
     message: /needs a JSON object body/,
   });
+});
+
+/** The bootstrap ConfigMap as the policy pack sees it in a plan. */
+function bootstrapConfigMap(auditRetentionDays: number) {
+  return {
+    urn: "urn:pulumi:prod::zarish-sphere-ops::kubernetes:core/v1:ConfigMap::t-requests",
+    type: "kubernetes:core/v1:ConfigMap",
+    name: "t-requests",
+    inputs: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "elasticsearch-bootstrap-requests", namespace: "logging" },
+      data: bootstrapFiles(bootstrapRequests({ ...prodInput, auditRetentionDays })),
+    },
+  };
+}
+
+test("bootstrap body files have readable names; the policy pack finds the audit ILM policy among them", (t) => {
+  const files = bootstrapFiles(bootstrapRequests(prodInput));
+  t.truthy(files["002-ilm-policy-zarish-audit-retention.json"]);
+  t.truthy(files["001-ilm-policy-zarish-sphere-logs.json"]);
+  t.truthy(files["014-security-user-kibana-system-password.json"]);
+  const audit = (days: number) =>
+    evaluatePolicies([bootstrapConfigMap(days)], { environment: "prod" }).filter(
+      (v) => v.policy === "elasticsearch-audit-retention",
+    );
+  t.deepEqual(audit(2192), []);
+  // The component refuses this itself; the pack must still see it in a plan built some other way.
+  const [violation] = audit(365);
+  t.regex(violation.message, /zarish-audit-retention.*deletes audit indices after 365d/);
 });

@@ -159,12 +159,23 @@ export function bootstrapScript(): string {
   return readFileSync(path.join(__dirname, "files", BOOTSTRAP_SCRIPT_KEY), "utf8");
 }
 
+/** "/_ilm/policy/zarish-audit-retention" -> "ilm-policy-zarish-audit-retention". */
+function bodySlug(apiPath: string): string {
+  return apiPath
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
 /** Renders the requests into the files the script reads. Throws on a field that would break the list format. */
 export function bootstrapFiles(requests: readonly BootstrapRequest[]): Record<string, string> {
   const files: Record<string, string> = {};
   const lines = ["# method\tpath\tbody\tpassword-env\texpect\tallow-missing\tdescription"];
   requests.forEach((request, index) => {
-    const bodyKey = request.body === undefined ? "-" : `${String(index + 1).padStart(3, "0")}.json`;
+    // A readable key (e.g. 002-ilm-policy-zarish-audit-retention.json): the offline plan's files/ and the policy
+    // pack's audit retention check find the audit ILM policy by name.
+    const bodyKey =
+      request.body === undefined ? "-" : `${String(index + 1).padStart(3, "0")}-${bodySlug(request.path)}.json`;
     if (request.body !== undefined) files[bodyKey] = JSON.stringify(request.body);
     if (request.passwordEnv !== undefined && !(typeof request.body === "object" && request.body !== null)) {
       throw new Error(`bootstrap request ${request.path}: a password needs a JSON object body`);
