@@ -47,14 +47,13 @@ test("node-exporter: sized exactly as the seed, /proc and /sys read-only, pinned
   t.deepEqual(container.volumeMounts, [
     { name: "proc", mountPath: "/host/proc", readOnly: true },
     { name: "sys", mountPath: "/host/sys", readOnly: true },
-    { name: "root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" },
   ]);
-  t.deepEqual(container.args.slice(0, 4), [
+  t.deepEqual(container.args.slice(0, 3), [
     "--path.procfs=/host/proc",
     "--path.sysfs=/host/sys",
-    "--path.rootfs=/host/root",
     "--web.listen-address=:9100",
   ]);
+  t.false(container.args.some((a: string) => a.startsWith("--path.rootfs")));
   for (const collector of NODE_EXPORTER_DISABLED_COLLECTORS)
     t.true(container.args.includes(`--no-collector.${collector}`), collector);
   t.true(container.args.some((a: string) => a.startsWith("--collector.filesystem.mount-points-exclude=")));
@@ -72,19 +71,31 @@ test("node-exporter: sized exactly as the seed, /proc and /sys read-only, pinned
   t.is(pod.hostPID, false);
   t.false(pod.automountServiceAccountToken);
   t.deepEqual(pod.tolerations, [{ operator: "Exists" }]);
+  // Exactly the seed's two host paths: the policy pack's node-exporter exemption lists these and no other.
   t.deepEqual(pod.volumes, [
     { name: "proc", hostPath: { path: "/proc", type: "Directory" } },
     { name: "sys", hostPath: { path: "/sys", type: "Directory" } },
-    { name: "root", hostPath: { path: "/", type: "Directory" } },
   ]);
   const service = objectNamed(recorded, "Service", "node-exporter").inputs.spec as Record<string, any>;
   t.is(service.clusterIP, "None");
   t.deepEqual(service.ports, [{ name: "metrics", port: 9100, targetPort: "metrics" }]);
 });
 
-test("node-exporter: every hostPath volume is mounted read-only", async (t) => {
-  const recorded = await runComponent(() => new NodeExporter("nodeexp-readonly", { namespace: "node-agents" }));
-  const ds = objectNamed(recorded, "DaemonSet", "node-exporter");
+test("node-exporter with mountHostRoot: the node's / read-only at /host/root, every host path read-only", async (t) => {
+  const recorded = await runComponent(
+    () => new NodeExporter("nodeexp-readonly", { namespace: "node-agents", mountHostRoot: true }),
+  );
+  await assertObjectInvariants(t, recorded);
+  const root = objectNamed(recorded, "DaemonSet", "node-exporter");
+  t.true(containerNamed(root, "node-exporter").args.includes("--path.rootfs=/host/root"));
+  t.deepEqual(podSpecOf(root).volumes.at(-1), { name: "root", hostPath: { path: "/", type: "Directory" } });
+  t.deepEqual(containerNamed(root, "node-exporter").volumeMounts.at(-1), {
+    name: "root",
+    mountPath: "/host/root",
+    readOnly: true,
+    mountPropagation: "HostToContainer",
+  });
+  const ds = root;
   const hostVolumes = (podSpecOf(ds).volumes as { name: string; hostPath?: unknown }[])
     .filter((v) => v.hostPath !== undefined)
     .map((v) => v.name);

@@ -145,6 +145,8 @@ test("Prometheus defaults: RBAC, ConfigMaps, StatefulSet, reloader and Service a
     limits: { ...RELOADER_COMPUTE.limits },
   });
   t.like(reloader.securityContext, { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsUser: 65534 });
+  t.is(reloader.readinessProbe.httpGet.path, "/");
+  t.is(reloader.livenessProbe.httpGet.port, "reloader-web");
 
   const service = objectNamed(recorded, "Service", "prometheus").inputs.spec as Record<string, any>;
   t.is(service.type, "ClusterIP");

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -166,6 +166,30 @@ for (const stack of ["staging", "prod"] as const) {
     };
     t.is(run(promtool, ["check", "rules", ...Object.keys(rules).map((f) => path.join(dir, f))]), "");
     t.is(run(amtool, ["check-config", path.join(dir, "alertmanager.yml")]), "");
+  });
+}
+
+for (const stack of ["staging", "prod"] as const) {
+  test(`${stack}: the policy pack accepts every monitoring object, advisories included`, async (t) => {
+    const { recorded } = await build(`mon-policy-${stack}`, monitoringArgs(stack));
+    const dir = mkdtempSync(path.join(tmpdir(), "monitoring-workloads-policy-"));
+    const file = path.join(dir, "monitoring.yaml");
+    writeFileSync(
+      file,
+      kubernetesObjects(recorded)
+        .map((r) => yaml.dump(r.inputs))
+        .join("---\n"),
+    );
+    const root = path.resolve(__dirname, "..");
+    // One line per violation on stdout, the summary on stderr, exit 1 on a mandatory violation.
+    const run = spawnSync(process.execPath, [path.join(root, "tools", "run.js"), "policy", file], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    t.is(run.status, 0, output);
+    t.is(run.stdout.trim(), "", output);
+    t.regex(output, /: 0 mandatory, 0 advisory violation/, output);
   });
 }
 

@@ -45,10 +45,18 @@ export interface NodeExporterArgs {
   readonly namespace: string;
   /** Object name. Default: "node-exporter" (the policy pack exempts it by this name). */
   readonly name?: string;
+  /**
+   * Also mount the node's / read-only at /host/root (--path.rootfs), so node_filesystem_* covers every disk of
+   * the node. Default: false, the seed's two mounts only. Turning it on widens the agent's host access to the
+   * whole (world-readable part of the) node filesystem, so the policy pack's node-exporter exemption must list
+   * "/" as well: a reviewed change in both places.
+   */
+  readonly mountHostRoot?: boolean;
 }
 
 export interface ResolvedNodeExporterArgs {
   readonly workload: Workload;
+  readonly mountHostRoot: boolean;
 }
 
 export function resolveNodeExporterArgs(args: NodeExporterArgs): ResolvedNodeExporterArgs {
@@ -57,14 +65,17 @@ export function resolveNodeExporterArgs(args: NodeExporterArgs): ResolvedNodeExp
   checkDnsLabel(problems, "namespace", args.namespace);
   checkDnsLabel(problems, "name", name);
   throwIfProblems("NodeExporter", problems);
-  return { workload: { name, namespace: args.namespace, image: images.nodeExporter } };
+  return {
+    workload: { name, namespace: args.namespace, image: images.nodeExporter },
+    mountHostRoot: args.mountHostRoot ?? false,
+  };
 }
 
-export function nodeExporterArgs(): string[] {
+export function nodeExporterArgs(r: Pick<ResolvedNodeExporterArgs, "mountHostRoot">): string[] {
   return [
     "--path.procfs=/host/proc",
     "--path.sysfs=/host/sys",
-    "--path.rootfs=/host/root",
+    ...(r.mountHostRoot ? ["--path.rootfs=/host/root"] : []),
     `--web.listen-address=:${NODE_EXPORTER_PORT}`,
     // Kubernetes' own mounts (pod volumes, container layers) are not node disks; alerting on them double counts.
     "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+|var/lib/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
@@ -83,7 +94,8 @@ export class NodeExporter extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:monitoring:NodeExporter", name, {}, opts);
-    const w = resolveNodeExporterArgs(args).workload;
+    const r = resolveNodeExporterArgs(args);
+    const w = r.workload;
 
     new k8s.apps.v1.DaemonSet(
       `${name}-daemonset`,
@@ -97,18 +109,19 @@ export class NodeExporter extends pulumi.ComponentResource {
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(NODE_EXPORTER_UID),
-              // HOST ACCESS, and why. node-exporter reports the node, so it reads the node's /proc and /sys and
-              // stat()s the node's filesystems; those are hostPath volumes, all mounted read-only, and the process
-              // runs as nobody with every capability dropped, so it sees only what is world-readable.
-              // - /proc -> /host/proc and /sys -> /host/sys: as the seed has them (CPU, memory, disks, pressure).
-              // - / -> /host/root: departs from the seed, which mounts only /proc and /sys. Without it the filesystem
-              //   collector stat()s the container's own overlay, so node_filesystem_* (and the seed's DiskSpaceLow
-              //   alert) would watch the wrong disk. HostToContainer propagation lets it see volumes mounted later.
-              // - No hostNetwork: it would put the pod on the node's interfaces (port 9100 open on every node, outside
-              //   any NetworkPolicy). The price is that network collectors would describe the pod's namespace, so they
-              //   are disabled (NODE_EXPORTER_DISABLED_COLLECTORS).
-              // - No hostPID: /host/proc already is the host's procfs (the node's process and memory counters); the
-              //   pod needs no view of host processes beyond that.
+              // HOST ACCESS, and why. node-exporter reports the node, so it reads the node's /proc and /sys: hostPath
+              // volumes, mounted read-only, read by a process running as nobody with every capability dropped,
+              // so it sees only what is world-readable there.
+              // - /proc -> /host/proc and /sys -> /host/sys: the seed's mounts (CPU, memory, pressure, disk I/O).
+              //   The filesystem collector lists the node's mounts from /host/proc/1/mountinfo and stat()s them in
+              //   the container: "/" then answers for the filesystem under the container runtime's overlay, the
+              //   node's root disk on the platform's nodes, which is what the seed's DiskSpaceLow watches. Other
+              //   node disks need `mountHostRoot` (the node's / at /host/root), off unless asked for.
+              // - No hostNetwork: it would put the pod on the node's interfaces (port 9100 open on every node,
+              //   outside any NetworkPolicy). The price is that network collectors would describe the pod's own
+              //   namespace, so they are disabled (NODE_EXPORTER_DISABLED_COLLECTORS).
+              // - No hostPID: /host/proc already is the host's procfs (the node's counters and PID 1's mounts);
+              //   nothing here needs to see or signal host processes.
               hostNetwork: false,
               hostPID: false,
               // Run on every node, tainted ones included: a node without node-exporter is a node without alerts.
@@ -118,14 +131,16 @@ export class NodeExporter extends pulumi.ComponentResource {
                 hardenedContainer({
                   name: "node-exporter",
                   image: images.nodeExporter,
-                  args: nodeExporterArgs(),
+                  args: nodeExporterArgs(r),
                   ports: [{ name: "metrics", containerPort: NODE_EXPORTER_PORT }],
                   readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
                   livenessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 15, failureThreshold: 4 },
                   volumeMounts: [
                     { name: "proc", mountPath: "/host/proc", readOnly: true },
                     { name: "sys", mountPath: "/host/sys", readOnly: true },
-                    { name: "root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" },
+                    ...(r.mountHostRoot
+                      ? [{ name: "root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" }]
+                      : []),
                   ],
                   compute: NODE_EXPORTER_COMPUTE,
                   runAsUser: NODE_EXPORTER_UID,
@@ -134,7 +149,7 @@ export class NodeExporter extends pulumi.ComponentResource {
               volumes: [
                 { name: "proc", hostPath: { path: "/proc", type: "Directory" } },
                 { name: "sys", hostPath: { path: "/sys", type: "Directory" } },
-                { name: "root", hostPath: { path: "/", type: "Directory" } },
+                ...(r.mountHostRoot ? [{ name: "root", hostPath: { path: "/", type: "Directory" } }] : []),
               ],
             },
           },

@@ -334,6 +334,9 @@ export function reloaderContainer(
     image: images.configReloader,
     args: [...mounts.map((m) => `--volume-dir=${m.path}`), `--webhook-url=${webhookUrl}`, "--web.listen-address=:9533"],
     ports: [{ name: "reloader-web", containerPort: 9533 }],
+    // Its web server (metrics and a landing page) runs beside the watcher; if it stops answering, restart it.
+    readinessProbe: { httpGet: { path: "/", port: "reloader-web" }, periodSeconds: 10 },
+    livenessProbe: { httpGet: { path: "/", port: "reloader-web" }, periodSeconds: 20, failureThreshold: 3 },
     volumeMounts: mounts.map((m) => ({ name: m.volume, mountPath: m.path, readOnly: true })),
     compute: RELOADER_COMPUTE,
     runAsUser,
