@@ -51,7 +51,7 @@ fi
 
 if is_true "${MAINTENANCE_REINDEX:-false}"; then
   if [[ "$(date -u +%u)" == "${weekday}" ]]; then
-    log "REINDEX DATABASE ${PGDATABASE} CONCURRENTLY"
+    log "REINDEX CONCURRENTLY of every index in ${PGDATABASE}"
     # No lock timeout here: a concurrent rebuild cut short leaves an invalid index behind (reported above).
     lock_timeout=0 psql_db -v db="${PGDATABASE}" <<'SQL' || die "REINDEX CONCURRENTLY of ${PGDATABASE} failed"
 REINDEX DATABASE CONCURRENTLY :"db";

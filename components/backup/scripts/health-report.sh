@@ -64,8 +64,9 @@ FROM pg_stat_activity WHERE xact_start < now() - interval '1 hour' ORDER BY xact
 
 \echo 'Record counts'
 SELECT t AS table,
-       coalesce((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', to_regclass(t)),
-                                                      false, true, '')))[1]::text, 'absent') AS rows
+       CASE WHEN to_regclass(t) IS NULL THEN 'absent'
+            ELSE (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', to_regclass(t)),
+                                                     false, true, '')))[1]::text END AS rows
 FROM unnest(string_to_array(:'count_tables', ' ')) AS t
 WHERE t <> '';
 
