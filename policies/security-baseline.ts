@@ -21,6 +21,8 @@ import {
 export interface Finding {
   readonly message: string;
   readonly value?: string;
+  /** False for a finding no exemption may waive. Default: true (when the policy is exemptable at all). */
+  readonly exemptable?: boolean;
 }
 
 interface WorkloadPolicyArgs {
@@ -48,7 +50,8 @@ function workloadPolicy(def: WorkloadPolicyArgs): ResourceValidationPolicy {
       if (!workload) return;
       const config = configOf<Props>(args, schema);
       for (const finding of def.check(workload, config)) {
-        if (def.exemptable && isExempt(config.exemptions, workload, finding.value)) continue;
+        if (def.exemptable && finding.exemptable !== false && isExempt(config.exemptions, workload, finding.value))
+          continue;
         report(finding.message);
       }
     }),
@@ -144,14 +147,31 @@ export const noHostNetwork = hostNamespace("hostNetwork", "no-host-network", "ne
 
 export const noHostPathVolumes = workloadPolicy({
   name: "no-host-path-volumes",
-  description: "No pod mounts a path of the node (hostPath volume).",
+  description: "No pod mounts a path of the node (hostPath volume); an exempted one is mounted read-only.",
   level: "mandatory",
   exemptable: true,
-  check: (w) =>
-    hostPathVolumes(w).map(({ volume, path }) => ({
-      message: `volume "${volume}" mounts the node's "${path}": use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret volume`,
-      value: normalizePath(path),
-    })),
+  check: (w) => {
+    const out: Finding[] = [];
+    for (const { volume, path } of hostPathVolumes(w)) {
+      out.push({
+        message: `volume "${volume}" mounts the node's "${path}": use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret volume`,
+        value: normalizePath(path),
+      });
+      // Even an exempted node agent reads the node, it never writes to it: no exemption waives this one.
+      for (const ref of w.containers) {
+        const writable = arr(ref.container.volumeMounts).some(
+          (m) => obj(m)?.name === volume && obj(m)?.readOnly !== true,
+        );
+        if (writable) {
+          out.push({
+            message: `${describeContainer(ref)} mounts the node's "${path}" writable: set readOnly: true on its volumeMount`,
+            exemptable: false,
+          });
+        }
+      }
+    }
+    return out;
+  },
 });
 
 export const noHostPorts = workloadPolicy({

@@ -419,3 +419,15 @@ test("no-external-services: an annotation with a reason, or a config entry, allo
   t.deepEqual(evaluate([k8s(service("svc-config", "NodePort"))], { config }), []);
   t.is(evaluate([k8s(service("svc-other", "NodePort"))], { config }).length, 1);
 });
+
+test("no-host-path-volumes: an exempted host path mounted writable is refused all the same", (t) => {
+  const object = workload("DaemonSet", "node-exporter", "node-agents", hardenedPodSpec("node-exporter"));
+  podSpecOf(object).volumes = [{ name: "proc", hostPath: { path: "/proc" } }];
+  podSpecOf(object).containers[0].volumeMounts = [{ name: "proc", mountPath: "/host/proc", readOnly: true }];
+  t.deepEqual(evaluate([k8s(object)]), []);
+  podSpecOf(object).initContainers[0].volumeMounts = [{ name: "proc", mountPath: "/host/proc" }];
+  t.deepEqual(
+    of(evaluate([k8s(object)]), "no-host-path-volumes").map((x) => x.message),
+    ['init container "init" mounts the node\'s "/proc" writable: set readOnly: true on its volumeMount'],
+  );
+});
