@@ -1,5 +1,6 @@
 import test from "ava";
 import { checksum, images, resources } from "../components/k8s";
+import { RELOADER_COMPUTE } from "../components/monitoring/config-reloader";
 import {
   KUBE_STATE_METRICS_RESOURCES,
   KubeStateMetrics,
@@ -12,7 +13,6 @@ import {
   Prometheus,
   type PrometheusArgs,
   prometheusClusterRoleRules,
-  RELOADER_COMPUTE,
   resolvePrometheusArgs,
 } from "../components/monitoring/prometheus";
 import { runComponent } from "./helpers/harness";

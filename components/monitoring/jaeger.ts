@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringConfig } from "../../config/types";
 import {
   type ComputeResources,
-  endpointUrl,
   hardenedContainer,
   images,
   type PodPeer,
@@ -15,7 +14,6 @@ import {
   checkDnsLabel,
   checkInteger,
   type ElasticsearchClientAccess,
-  envFromSecret,
   objectMeta,
   podPeer,
   serviceEndpoint,
@@ -25,6 +23,14 @@ import {
   workloadLabels,
   workloadSelector,
 } from "./common";
+import {
+  caVolume,
+  ES_CA_DIR,
+  elasticsearchEnv,
+  indexCleanerSpec,
+  indexSettings,
+  JAEGER_UID,
+} from "./jaeger-elasticsearch";
 
 export const JAEGER_OTLP_GRPC_PORT = 4317;
 export const JAEGER_OTLP_HTTP_PORT = 4318;
@@ -32,9 +38,6 @@ export const JAEGER_QUERY_PORT = 16686;
 /** Admin ports: health checks and the process's own metrics. */
 const COLLECTOR_ADMIN_PORT = 14269;
 const QUERY_ADMIN_PORT = 16687;
-/** The Jaeger images run as this user. */
-const JAEGER_UID = 10001;
-const ES_CA_DIR = "/etc/jaeger/elasticsearch-ca";
 
 /** How Jaeger reaches Elasticsearch (from the logging component); the Secrets live in Jaeger's namespace. */
 export type JaegerElasticsearchAccess = ElasticsearchClientAccess;
@@ -146,17 +149,6 @@ export function resolveJaegerArgs(args: JaegerArgs): ResolvedJaegerArgs {
     indexCleaner: part("index-cleaner", images.jaegerIndexCleaner),
     waitFor: args.waitFor ?? [],
   };
-}
-
-/** Elasticsearch client settings shared by collector, query and index cleaner (Jaeger reads ES_* variables). */
-export function elasticsearchEnv(es: JaegerElasticsearchAccess): k8s.types.input.core.v1.EnvVar[] {
-  return [
-    { name: "ES_SERVER_URLS", value: endpointUrl(es.endpoint) },
-    { name: "ES_USERNAME", value: es.username },
-    envFromSecret("ES_PASSWORD", es.password),
-    { name: "ES_TLS_ENABLED", value: "true" },
-    { name: "ES_TLS_CA", value: `${ES_CA_DIR}/ca.crt` },
-  ];
 }
 
 /**
@@ -301,45 +293,17 @@ export class Jaeger extends pulumi.ComponentResource {
 
   /** Deletes span and service indices older than the retention, once a day. */
   private indexCleaner(name: string, r: ResolvedJaegerArgs, es: JaegerElasticsearchAccess): k8s.batch.v1.CronJob {
-    const w = r.indexCleaner;
     return new k8s.batch.v1.CronJob(
       `${name}-index-cleaner`,
       {
-        metadata: objectMeta(w),
-        spec: {
+        metadata: objectMeta(r.indexCleaner),
+        spec: indexCleanerSpec({
+          workload: r.indexCleaner,
           schedule: r.indexCleanerSchedule,
-          timeZone: "Etc/UTC",
-          concurrencyPolicy: "Forbid",
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          jobTemplate: {
-            metadata: { labels: workloadLabels(w) },
-            spec: {
-              backoffLimit: 2,
-              activeDeadlineSeconds: 1800,
-              template: {
-                metadata: { labels: workloadLabels(w) },
-                spec: {
-                  restartPolicy: "OnFailure",
-                  automountServiceAccountToken: false,
-                  securityContext: restrictedPodSecurityContext(JAEGER_UID),
-                  containers: [
-                    hardenedContainer({
-                      name: "index-cleaner",
-                      image: images.jaegerIndexCleaner,
-                      args: [String(r.retentionDays), endpointUrl(es.endpoint)],
-                      env: elasticsearchEnv(es).filter((e) => e.name !== "ES_SERVER_URLS"),
-                      volumeMounts: [{ name: "elasticsearch-ca", mountPath: ES_CA_DIR, readOnly: true }],
-                      compute: r.compute.indexCleaner,
-                      runAsUser: JAEGER_UID,
-                    }),
-                  ],
-                  volumes: caVolume(es),
-                },
-              },
-            },
-          },
-        },
+          retentionDays: r.retentionDays,
+          compute: r.compute.indexCleaner,
+          es,
+        }),
       },
       { parent: this, dependsOn: [...this.waitFor] },
     );
@@ -351,23 +315,5 @@ function otlpPorts(adminPort: number): k8s.types.input.core.v1.ContainerPort[] {
     { name: "otlp-grpc", containerPort: JAEGER_OTLP_GRPC_PORT },
     { name: "otlp-http", containerPort: JAEGER_OTLP_HTTP_PORT },
     { name: "admin", containerPort: adminPort },
-  ];
-}
-
-/** Small daily indices: one shard each, one replica so a node loss keeps the traces. */
-function indexSettings(): k8s.types.input.core.v1.EnvVar[] {
-  return [
-    { name: "ES_NUM_SHARDS", value: "1" },
-    { name: "ES_NUM_REPLICAS", value: "1" },
-  ];
-}
-
-function caVolume(es: JaegerElasticsearchAccess | undefined): k8s.types.input.core.v1.Volume[] {
-  if (es === undefined) return [];
-  return [
-    {
-      name: "elasticsearch-ca",
-      configMap: { name: es.caCert.name, items: [{ key: es.caCert.key, path: "ca.crt" }] },
-    },
   ];
 }

@@ -26,6 +26,7 @@ import {
   workloadLabels,
   workloadSelector,
 } from "./common";
+import { reloaderContainer } from "./config-reloader";
 
 /** Where the server reads its files; the rendered prometheus.yml names PROMETHEUS_RULES_DIR in rule_files. */
 export const PROMETHEUS_CONFIG_DIR = "/etc/prometheus/config";
@@ -67,8 +68,6 @@ export interface ResolvedPrometheusArgs {
 }
 
 export const PROMETHEUS_DEFAULT_COMPUTE = resources("500m", "2Gi", "2", "4Gi");
-/** The reloader only watches two directories and posts a request: a few MiB are plenty. */
-export const RELOADER_COMPUTE = resources("10m", "16Mi", "50m", "32Mi");
 
 /** How prometheus.yml reaches the kubelets: decides which node subresource the ClusterRole grants. */
 export type KubeletAccess = "apiserver-proxy" | "direct" | "none";
@@ -321,24 +320,4 @@ export class Prometheus extends pulumi.ComponentResource {
     this.scraper = podPeer(w);
     this.registerOutputs({ endpoint: this.endpoint, scraper: this.scraper, service: service.metadata.name });
   }
-}
-
-/** The configmap-reload sidecar: POSTs `webhookUrl` when the kubelet swaps one of the mounted ConfigMap directories. */
-export function reloaderContainer(
-  mounts: readonly { readonly volume: string; readonly path: string }[],
-  webhookUrl: string,
-  runAsUser: number,
-): k8s.types.input.core.v1.Container {
-  return hardenedContainer({
-    name: "config-reloader",
-    image: images.configReloader,
-    args: [...mounts.map((m) => `--volume-dir=${m.path}`), `--webhook-url=${webhookUrl}`, "--web.listen-address=:9533"],
-    ports: [{ name: "reloader-web", containerPort: 9533 }],
-    // Its web server (metrics and a landing page) runs beside the watcher; if it stops answering, restart it.
-    readinessProbe: { httpGet: { path: "/", port: "reloader-web" }, periodSeconds: 10 },
-    livenessProbe: { httpGet: { path: "/", port: "reloader-web" }, periodSeconds: 20, failureThreshold: 3 },
-    volumeMounts: mounts.map((m) => ({ name: m.volume, mountPath: m.path, readOnly: true })),
-    compute: RELOADER_COMPUTE,
-    runAsUser,
-  });
 }
