@@ -5,6 +5,7 @@ import { type Policies, type PolicyResource, type StackValidationPolicy, validat
 import test from "ava";
 import { policies as packPolicies } from "../policies/pack";
 import {
+  environmentConfig,
   evaluatePolicies,
   type PlanResource,
   PolicyConfigError,
@@ -352,6 +353,22 @@ test("the environment of a resource comes from its stack name when no option or 
   t.deepEqual(inStack("production"), ["statefulset-disruption-budget"]);
   t.deepEqual(inStack("dev"), []);
   t.deepEqual(mandatoryPolicies(evaluatePolicies([k8s(object, "dev")], { environment: "prod" })), [
+    "statefulset-disruption-budget",
+  ]);
+});
+
+test("policies/config/<environment>.json are valid pack configs pinning every environment-aware policy", (t) => {
+  const aware = packPolicies.filter((p) => p.configSchema?.properties.environment).map((p) => p.name);
+  t.true(aware.length > 0);
+  for (const environment of ["staging", "prod"] as const) {
+    const config = environmentConfig(environment);
+    t.notThrows(() => resolvePolicyConfig(config));
+    t.deepEqual(Object.keys(config).sort(), [...aware].sort(), environment);
+    for (const name of aware) t.is((config[name] as Json).environment, environment);
+  }
+  // A stack named otherwise is still held to prod's rules with prod's file.
+  const es = k8s(workload("StatefulSet", "env-file-es", "logging", hardenedPodSpec("env-file-es")), "eu-west");
+  t.deepEqual(mandatoryPolicies(evaluatePolicies([es], { config: environmentConfig("prod") })), [
     "statefulset-disruption-budget",
   ]);
 });

@@ -6,11 +6,13 @@
  * Exit 0: no mandatory violation; 1: at least one; 2: a path, the config or the options could not be used (one line
  * naming the file and the problem), or a policy failed. Each plan.json is evaluated on its own (its environment from
  * its stack name unless --environment says otherwise); all YAML together, as staging unless --environment says so.
- * `--config` takes the same JSON as `pulumi preview --policy-pack-config`.
+ * `--config` takes the same JSON as `pulumi preview --policy-pack-config`; without it, the environment's own
+ * policies/config/<environment>.json is used, the file CI passes to `pulumi preview`.
  */
 import { readFileSync } from "node:fs";
 import { environmentFromStack } from "../policies/common";
 import {
+  environmentConfig,
   evaluatePolicies,
   PolicyConfigError,
   PolicyRunError,
@@ -124,7 +126,10 @@ export async function main(argv: readonly string[], io: Output = CONSOLE): Promi
     for (const set of sets) {
       const environment =
         options.environment ?? (set.stack === undefined ? "staging" : environmentFromStack(set.stack));
-      const violations = evaluatePolicies(set.resources, { environment, config });
+      const violations = evaluatePolicies(set.resources, {
+        environment,
+        config: config ?? environmentConfig(environment),
+      });
       const byUrn = new Map(set.resources.map((r) => [r.urn, r]));
       for (const v of violations) lines.push(formatViolation(v, byUrn.get(v.urn)));
       all.push(...violations);

@@ -409,6 +409,17 @@ function linkStackResources(
   return out;
 }
 
+/**
+ * The pack config of an environment, policies/config/<environment>.json: the file CI passes to `pulumi preview
+ * --policy-pack policies --policy-pack-config`, so the offline check and the CLI evaluate a stack alike. It pins the
+ * environment of the environment-aware policies (whatever the stack is called) and is where per-environment
+ * enforcement levels and thresholds go.
+ */
+export function environmentConfig(environment: "staging" | "prod"): Record<string, unknown> {
+  const file = path.join(__dirname, "..", "..", "policies", "config", `${environment}.json`);
+  return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+}
+
 /** Whether any violation blocks a deploy. */
 export function hasMandatory(violations: readonly Violation[]): boolean {
   return violations.some((v) => v.level === "mandatory");
