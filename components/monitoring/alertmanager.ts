@@ -15,6 +15,7 @@ import {
 import {
   checkDnsLabel,
   checkInteger,
+  disruptionBudget,
   objectMeta,
   podPeer,
   serviceEndpoint,
@@ -197,6 +198,7 @@ export class Alertmanager extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    disruptionBudget(name, w, r.settings.replicas, { parent: this });
     const clustered = r.settings.replicas > 1;
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,

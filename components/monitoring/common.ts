@@ -1,4 +1,4 @@
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { imageVersion, type PodPeer, recommendedLabels, type ServiceEndpoint, selectorLabels } from "../k8s";
 
@@ -125,4 +125,23 @@ export function spreadAcrossNodes(w: Workload): k8s.types.input.core.v1.Affinity
       ],
     },
   };
+}
+
+/**
+ * A PodDisruptionBudget for a replicated workload, so a node drain keeps all but one replica serving (the policy
+ * pack requires one for every multi-replica StatefulSet in prod). A single replica gets none: a budget of
+ * maxUnavailable 1 would not protect it, and minAvailable 1 would block every drain.
+ */
+export function disruptionBudget(
+  name: string,
+  w: Workload,
+  replicas: number,
+  opts: pulumi.CustomResourceOptions,
+): k8s.policy.v1.PodDisruptionBudget | undefined {
+  if (replicas < 2) return undefined;
+  return new k8s.policy.v1.PodDisruptionBudget(
+    `${name}-pdb`,
+    { metadata: objectMeta(w), spec: { maxUnavailable: 1, selector: { matchLabels: workloadSelector(w) } } },
+    opts,
+  );
 }

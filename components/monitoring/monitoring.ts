@@ -161,6 +161,14 @@ export class Monitoring extends pulumi.ComponentResource {
   /** Exporter pods the database NetworkPolicies admit (PostgreSQL 5432, Redis 6379). */
   public readonly postgresExporterPeer: PodPeer;
   public readonly redisExporterPeer: PodPeer;
+  /** Every Service of this component that Prometheus scrapes (for the scrape flows' allows). */
+  public readonly scrapeTargets: ServiceEndpoint[];
+  /** Alertmanager pods: they send notifications out (PagerDuty, Slack, SMTP) and gossip with each other. */
+  public readonly alertmanagerPeer: PodPeer;
+  /** The gossip endpoint between Alertmanager replicas (9094). */
+  public readonly alertmanagerCluster: ServiceEndpoint;
+  /** kube-state-metrics pods: they watch the Kubernetes API. */
+  public readonly kubeStateMetricsPeer: PodPeer;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:monitoring:Monitoring", name, {}, opts);
@@ -295,6 +303,17 @@ export class Monitoring extends pulumi.ComponentResource {
     this.elasticsearchClients = es === undefined ? [] : [grafana.peer, ...jaeger.elasticsearchClients];
     this.postgresExporterPeer = postgres.peer;
     this.redisExporterPeer = redis.peer;
+    this.scrapeTargets = [
+      nodeExporter.endpoint,
+      ksm.endpoint,
+      postgres.endpoint,
+      redis.endpoint,
+      alertmanager.endpoint,
+      prometheus.endpoint,
+    ];
+    this.alertmanagerPeer = alertmanager.peer;
+    this.alertmanagerCluster = alertmanager.clusterEndpoint;
+    this.kubeStateMetricsPeer = ksm.peer;
     this.registerOutputs({
       prometheus: this.prometheus,
       alertmanager: this.alertmanager,

@@ -17,6 +17,7 @@ import {
   checkDnsLabel,
   checkInteger,
   clusterObjectMeta,
+  disruptionBudget,
   objectMeta,
   podPeer,
   serviceEndpoint,
@@ -239,6 +240,7 @@ export class Prometheus extends pulumi.ComponentResource {
       timeoutSeconds: 5,
       failureThreshold,
     });
+    disruptionBudget(name, w, r.settings.replicas, { parent: this });
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {

@@ -1,6 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../../config/types";
-import { PlatformNamespace } from "../k8s/namespace";
+import { endpointUrl } from "../k8s/endpoints";
+import { PlatformNamespace, type PlatformNamespaceArgs } from "../k8s/namespace";
+import { Logging } from "../logging";
+import { Monitoring } from "../monitoring";
+import { CertManager, Falco, NetworkIsolation } from "../security";
+import { platformFlows } from "./flows";
 import { NAMESPACES, type NamespaceKey } from "./namespaces";
 
 export interface PlatformArgs {
@@ -9,22 +14,128 @@ export interface PlatformArgs {
 }
 
 /**
- * The whole operations platform of one environment: namespaces and their isolation, backups, logging and audit,
- * monitoring, and security, wired to each other through typed outputs.
+ * The whole operations platform of one environment: namespaces and their isolation, logging and audit,
+ * monitoring, and security, wired to each other through typed outputs (endpoints, pod peers, credentials).
  */
 export class Platform extends pulumi.ComponentResource {
+  /** Namespace names by concern. */
   public readonly namespaces: Record<NamespaceKey, string>;
+  public readonly grafanaUrl: string;
+  public readonly grafanaAdminPassword: pulumi.Output<string>;
+  public readonly prometheusUrl: string;
+  public readonly alertmanagerUrl: string;
+  public readonly elasticsearchUrl: string;
+  public readonly kibanaUrl: string;
+  public readonly certificateIssuer: string;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:platform:Platform", name, {}, opts);
-    const namespaces = {} as Record<NamespaceKey, PlatformNamespace>;
-    for (const [key, ns] of Object.entries(NAMESPACES) as [NamespaceKey, (typeof NAMESPACES)[NamespaceKey]][]) {
-      namespaces[key] = new PlatformNamespace(`${name}-ns-${ns.name}`, ns, { parent: this });
+    const c = args.config;
+
+    const namespaceArgs: PlatformNamespaceArgs[] = Object.values(NAMESPACES);
+    if (c.security.certManager.install) {
+      namespaceArgs.push({ name: c.security.certManager.namespace, component: "cert-manager" });
     }
-    this.namespaces = Object.fromEntries(Object.entries(namespaces).map(([k, ns]) => [k, ns.name])) as Record<
+    const namespaces = namespaceArgs.map((ns) => new PlatformNamespace(`${name}-ns-${ns.name}`, ns, { parent: this }));
+    // Components receive namespace names as plain strings (known at plan time); this makes every namespaced
+    // Kubernetes object of theirs wait for the namespaces, so a first `pulumi up` creates them in order.
+    const inNamespaces: pulumi.ComponentResourceOptions = {
+      parent: this,
+      transformations: [
+        (t) =>
+          t.type.startsWith("kubernetes:") && t.type !== "kubernetes:core/v1:Namespace"
+            ? { props: t.props, opts: pulumi.mergeOptions(t.opts, { dependsOn: namespaces }) }
+            : undefined,
+      ],
+    };
+    const ns = NAMESPACES;
+
+    const certManager = new CertManager(
+      `${name}-cert-manager`,
+      {
+        settings: c.security.certManager,
+        acme: c.security.acme,
+        certificateHosts: c.security.certificateHosts,
+        ingressClass: c.kubernetes.ingressClass,
+        applicationNamespace: c.kubernetes.applicationNamespace,
+        kubeApiServer: c.security.kubeApiServer,
+        metricsScrapers: [{ namespace: ns.monitoring.name, podSelector: { "app.kubernetes.io/name": "prometheus" } }],
+      },
+      inNamespaces,
+    );
+    // Issued by cert-manager when the program installs it: the logging CA and certificates wait for its CRDs.
+    const afterCertManager = certManager.release ? { dependsOn: [certManager.release] } : {};
+
+    const logging = new Logging(
+      `${name}-logging`,
+      {
+        namespace: ns.logging.name,
+        agentsNamespace: ns.nodeAgents.name,
+        environment: c.environment,
+        config: c.logging,
+        storageClass: c.kubernetes.storageClass,
+        snapshots: undefined,
+        clients: {
+          grafana: { namespace: ns.monitoring.name, access: "logs-reader" },
+          jaeger: { namespace: ns.monitoring.name, access: "jaeger-writer" },
+        },
+      },
+      { ...inNamespaces, ...afterCertManager },
+    );
+
+    const monitoring = new Monitoring(
+      `${name}-monitoring`,
+      {
+        namespace: ns.monitoring.name,
+        nodeAgentsNamespace: ns.nodeAgents.name,
+        environment: c.environment,
+        monitoring: c.monitoring,
+        kubernetes: c.kubernetes,
+        elasticsearch: {
+          endpoint: logging.elasticsearch,
+          grafana: logging.elasticsearchCredentials.grafana,
+          jaeger: logging.elasticsearchCredentials.jaeger,
+          ready: logging.ready,
+        },
+        elasticsearchMetrics: logging.metrics,
+        certManagerNamespace: certManager.namespace,
+        backupNamespace: ns.backup.name,
+      },
+      inNamespaces,
+    );
+
+    const falco = c.security.falco.enabled
+      ? new Falco(
+          `${name}-falco`,
+          {
+            namespace: ns.nodeAgents.name,
+            sidekickNamespace: ns.security.name,
+            alertmanager: monitoring.alertmanager,
+            apiHost: c.security.apiHost,
+            databaseNamespace: c.kubernetes.databaseNamespace,
+            databaseClientNamespaces: [ns.backup.name, ns.monitoring.name],
+          },
+          inNamespaces,
+        )
+      : undefined;
+
+    new NetworkIsolation(
+      `${name}-isolation`,
+      { flows: platformFlows({ config: c, monitoring, logging, certManager, falco }) },
+      inNamespaces,
+    );
+
+    this.namespaces = Object.fromEntries(Object.entries(ns).map(([k, v]) => [k, v.name])) as Record<
       NamespaceKey,
       string
     >;
-    this.registerOutputs({ namespaces: this.namespaces });
+    this.grafanaUrl = monitoring.grafanaUrl;
+    this.grafanaAdminPassword = monitoring.grafanaAdminPassword;
+    this.prometheusUrl = endpointUrl(monitoring.prometheus);
+    this.alertmanagerUrl = endpointUrl(monitoring.alertmanager);
+    this.elasticsearchUrl = endpointUrl(logging.elasticsearch);
+    this.kibanaUrl = `https://${c.logging.kibana.host}`;
+    this.certificateIssuer = certManager.issuerName;
+    this.registerOutputs({ namespaces: this.namespaces, grafanaUrl: this.grafanaUrl });
   }
 }

@@ -58,6 +58,13 @@ export interface Flow {
    * namespace is not managed by this program (an existing cert-manager) or its owner already admits the caller.
    */
   readonly ingress?: boolean;
+  /**
+   * Whether to create the egress half in the client's namespace. Default: true. Set false when the client's
+   * namespace is not managed by this program (applications sending spans): its owner allows the egress.
+   */
+  readonly egress?: boolean;
+  /** Transport protocols allowed on the port. Default: ["TCP"] (Alertmanager's gossip also needs UDP). */
+  readonly protocols?: readonly ("TCP" | "UDP")[];
 }
 
 /** How pods reach the Kubernetes API server (config security.kubeApiServer). */
@@ -125,6 +132,11 @@ export function flowProblems(flows: readonly Flow[]): string[] {
       problems.push(`${where}: name must be a DNS-1123 label of at most ${MAX_FLOW_NAME} characters`);
     }
     if (seen.has(flow.name)) problems.push(`${where}: name is used by another flow`);
+    if (flow.egress === false && (flow.ingress === false || isCidrDestination(flow.to))) {
+      problems.push(
+        `${where}: with egress false the flow needs an ingress half (a Service destination and ingress not false)`,
+      );
+    }
     seen.add(flow.name);
     if (!DNS_LABEL.test(flow.from.namespace)) {
       problems.push(`${where}: from.namespace must be a DNS-1123 label (got "${flow.from.namespace}")`);
@@ -180,24 +192,31 @@ export function flowPolicies(flows: readonly Flow[]): NetworkPolicyObject[] {
   for (const flow of flows) {
     const source = { matchLabels: { ...flow.from.podSelector } };
     if (isCidrDestination(flow.to)) {
-      const ports: PolicyPort[] = flow.to.ports.map((port) => ({ protocol: "TCP", port }));
+      const ports: PolicyPort[] = flow.to.ports.flatMap((port) =>
+        (flow.protocols ?? ["TCP"]).map((protocol) => ({ protocol, port })),
+      );
       const ipBlock =
         flow.to.except === undefined ? { cidr: flow.to.cidr } : { cidr: flow.to.cidr, except: [...flow.to.except] };
-      policies.push({
-        metadata: metadata(`allow-${flow.name}-egress`, flow.from.namespace, flow.name),
-        spec: { podSelector: source, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock }], ports }] },
-      });
+      if (flow.egress ?? true) {
+        policies.push({
+          metadata: metadata(`allow-${flow.name}-egress`, flow.from.namespace, flow.name),
+          spec: { podSelector: source, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock }], ports }] },
+        });
+      }
       continue;
     }
-    const ports: PolicyPort[] = [{ protocol: "TCP", port: flow.targetPort ?? flow.to.port }];
-    policies.push({
-      metadata: metadata(`allow-${flow.name}-egress`, flow.from.namespace, flow.name),
-      spec: {
-        podSelector: source,
-        policyTypes: ["Egress"],
-        egress: [{ to: [namespacePeer(flow.to.namespace, flow.to.podSelector)], ports }],
-      },
-    });
+    const port = flow.targetPort ?? flow.to.port;
+    const ports: PolicyPort[] = (flow.protocols ?? ["TCP"]).map((protocol) => ({ protocol, port }));
+    if (flow.egress ?? true) {
+      policies.push({
+        metadata: metadata(`allow-${flow.name}-egress`, flow.from.namespace, flow.name),
+        spec: {
+          podSelector: source,
+          policyTypes: ["Egress"],
+          egress: [{ to: [namespacePeer(flow.to.namespace, flow.to.podSelector)], ports }],
+        },
+      });
+    }
     if (flow.ingress ?? true) {
       policies.push({
         metadata: metadata(`allow-${flow.name}-ingress`, flow.to.namespace, flow.name),
