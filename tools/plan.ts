@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { type Plan, toPlanResources, writePlan } from "./lib/plan-output";
 import { renderSummary } from "./lib/plan-summary";
-import { evaluatePolicies } from "./lib/policy-engine";
+import { environmentConfig, evaluatePolicies } from "./lib/policy-engine";
 import { ROOT, runStack } from "./lib/program";
 import { formatViolation } from "./lib/violation-format";
 
@@ -46,7 +46,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const resources = toPlanResources(run.resources);
-  const violations = evaluatePolicies(resources, { environment: stack === "prod" ? "prod" : "staging" });
+  // The same policy config CI passes to `pulumi preview --policy-pack-config policies/config/<env>.json`.
+  const environment = run.config.values["zarish-sphere-ops:environment"] === "prod" ? "prod" : "staging";
+  const violations = evaluatePolicies(resources, { environment, config: environmentConfig(environment) });
   const plan: Plan = { project: run.config.project, stack, resources, violations };
   writePlan(out, plan);
 
