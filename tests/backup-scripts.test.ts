@@ -260,7 +260,7 @@ test("the weekly health report goes to stdout and to S3, with the seed's counts 
   t.regex(report, /clinical_encounters\s+\|\s+4000/);
   t.regex(report, /patients\s+\|\s+absent/, "a missing table does not fail the report");
   t.regex(report, /pg_stat_statements is not installed/);
-  t.regex(report, new RegExp(`database: newest ${t.context.backup.key}, \\d+h old`));
+  t.regex(report, new RegExp(`database: newest s3://${BUCKET}/${t.context.backup.key}, \\d+h old`));
   t.regex(report, /kubernetes-none: NO BACKUP under/);
   t.notRegex(report, /ERROR/);
 

@@ -25,9 +25,14 @@ export const images = {
   elasticsearchExporter: "quay.io/prometheuscommunity/elasticsearch-exporter:v1.8.0",
   falco: "docker.io/falcosecurity/falco-no-driver:0.39.1",
   falcosidekick: "docker.io/falcosecurity/falcosidekick:2.29.0",
-  postgres: "docker.io/library/postgres:16.4-bookworm",
+  // Backup jobs: the client tools of PostgreSQL 16 (pg_dump must be at least the server's major version), with
+  // the pg_dump/psql fixes of August 2025 (CVE-2025-8714, CVE-2025-8715).
+  postgres: "docker.io/library/postgres:16.10-bookworm",
+  // Carrier of the self-contained AWS CLI v2 that the backup jobs copy into their postgres container.
   awsCli: "docker.io/amazon/aws-cli:2.18.0",
-  kubectl: "docker.io/bitnami/kubectl:1.31.1",
+  // Carrier of the kubectl binary for the object backup. It must have a shell and `cp`: registry.k8s.io/kubectl is
+  // distroless, and Bitnami's versioned tags left docker.io/bitnami in 2025.
+  kubectl: "docker.io/alpine/k8s:1.31.1",
   curl: "docker.io/curlimages/curl:8.10.1",
 } as const;
 

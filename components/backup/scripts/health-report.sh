@@ -5,8 +5,9 @@
 #   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE  libpq connection (PGDATABASE required; pg_monitor is enough)
 #   HEALTH_REPORT_COUNT_TABLES  tables whose rows are counted (default "patients encounters observations", the
 #                       seed's; resolved through the search_path, reported "absent" if they do not exist)
-#   BACKUP_BUCKET       bucket of the backups; with BACKUP_PREFIX the age of the newest database backup is
-#                       reported, with KUBERNETES_BACKUP_PREFIX that of the newest object backup
+#   BACKUP_BUCKET       bucket of the database backups; with BACKUP_PREFIX the age of the newest one is reported
+#   KUBERNETES_BACKUP_BUCKET, KUBERNETES_BACKUP_PREFIX  the same for the Kubernetes object backups (the bucket
+#                       defaults to BACKUP_BUCKET)
 #   REPORT_PREFIX       when set (with BACKUP_BUCKET), the report is also stored at
 #                       $REPORT_PREFIX/YYYY/health-report_YYYYmmdd_HHMMSS.txt
 #   S3_ENDPOINT_URL, KMS_KEY_ID  as for backup-database.sh
@@ -112,23 +113,25 @@ FROM pg_stat_statements WHERE mean_exec_time > 1000 ORDER BY total_exec_time DES
 SQL
   die "database queries for the report failed"
 
-# backup_age PREFIX SUFFIX [NAME]: one report line about the newest backup under PREFIX.
+# backup_age BUCKET PREFIX SUFFIX [NAME]: one report line about the newest backup under PREFIX.
 backup_age() {
-  local key hours
-  key=$(newest_backup_key "$1" "$2" "${3:-}")
+  local BACKUP_BUCKET=$1 key hours
+  key=$(newest_backup_key "$2" "$3" "${4:-}")
   if [[ -z "${key}" ]]; then
-    printf '%s: NO BACKUP under s3://%s/%s/\n' "$1" "${BACKUP_BUCKET}" "$1"
+    printf '%s: NO BACKUP under s3://%s/%s/\n' "$2" "${BACKUP_BUCKET}" "$2"
     return
   fi
   hours=$((($(date -u +%s) - $(stamp_epoch "$(key_stamp "${key}")")) / 3600))
-  printf '%s: newest %s, %sh old\n' "$1" "${key}" "${hours}"
+  printf '%s: newest s3://%s/%s, %sh old\n' "$2" "${BACKUP_BUCKET}" "${key}" "${hours}"
 }
 
 if [[ -n "${BACKUP_BUCKET:-}" ]]; then
   {
     printf '\nBackups\n'
-    if [[ -n "${BACKUP_PREFIX:-}" ]]; then backup_age "${BACKUP_PREFIX}" .sql.gz "${PGDATABASE}"; fi
-    if [[ -n "${KUBERNETES_BACKUP_PREFIX:-}" ]]; then backup_age "${KUBERNETES_BACKUP_PREFIX}" .tar.gz kubernetes; fi
+    if [[ -n "${BACKUP_PREFIX:-}" ]]; then backup_age "${BACKUP_BUCKET}" "${BACKUP_PREFIX}" .sql.gz "${PGDATABASE}"; fi
+    if [[ -n "${KUBERNETES_BACKUP_PREFIX:-}" ]]; then
+      backup_age "${KUBERNETES_BACKUP_BUCKET:-${BACKUP_BUCKET}}" "${KUBERNETES_BACKUP_PREFIX}" .tar.gz kubernetes
+    fi
   } >>"${report}"
 fi
 
