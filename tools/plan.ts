@@ -35,6 +35,11 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on("unhandledRejection", onRejection);
   let run: Awaited<ReturnType<typeof runStack>>;
+  // ts-node maps every stack trace through source maps, and the SDK captures one per resource and per promise (for
+  // source positions the plan does not record): half the plan's time. Plain V8 traces unless --debug asks for mapped
+  // ones. Compilation is untouched: the program is still loaded exactly as `pulumi up` loads it.
+  const mappedTraces = Error.prepareStackTrace;
+  if (!args.debug) Error.prepareStackTrace = undefined;
   try {
     run = await runStack(stack);
     if (asyncFailure !== undefined) throw asyncFailure;
@@ -43,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return fail(describeFailure(err));
   } finally {
     process.off("unhandledRejection", onRejection);
+    Error.prepareStackTrace = mappedTraces;
   }
 
   const resources = toPlanResources(run.resources);
