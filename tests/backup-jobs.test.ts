@@ -31,7 +31,6 @@ const ARGS: BackupJobsArgs = {
     user: "zarish_backup",
     password: pulumi.secret("pw"),
   },
-  databaseNamespace: "data",
   schedules: {
     databaseBackup: "0 2 * * *",
     objectBackup: "30 2 * * *",
@@ -73,7 +72,6 @@ test("defaults are pinned", (t) => {
     businessHours: { start: 7, end: 19 },
     postgresImage: images.postgres,
     postgresMajor: 16,
-    networkPolicies: true,
   });
   t.deepEqual(r.objectKinds, [
     "namespaces",
@@ -97,7 +95,6 @@ test("cronHours expands the hour field", (t) => {
 
 const invalid: [string, Partial<BackupJobsArgs>, RegExp][] = [
   ["namespace", { namespace: "Backup" }, /namespace must be a DNS-1123 label \(got "Backup"\)/],
-  ["database namespace", { databaseNamespace: "" }, /databaseNamespace must be a DNS-1123 label/],
   [
     "schedule",
     { schedules: { ...ARGS.schedules, databaseBackup: "daily" } },
@@ -290,24 +287,42 @@ test("ServiceAccounts carry their IRSA roles; the object backup's ClusterRole is
   ]);
 });
 
-test("egress is opened only to PostgreSQL and HTTPS, for the pods that need it", async (t) => {
-  const resources = await runComponent(() => new BackupJobs("bj-net", ARGS));
-  const postgres = findObject(resources, "NetworkPolicy", "backup-egress-postgres", "backup").inputs.spec as Json;
-  t.deepEqual(postgres.egress, [
-    {
-      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "data" } } }],
-      ports: [{ protocol: "TCP", port: 5432 }],
-    },
-  ]);
+test("the pods are offered to the platform's network flows by what they connect to", async (t) => {
+  let jobs: BackupJobs | undefined;
+  const resources = await runComponent(() => {
+    jobs = new BackupJobs("bj-net", ARGS);
+  });
+  t.deepEqual(jobs?.peers, {
+    databaseClients: [{ namespace: "backup", podSelector: { "zarish.health/egress-postgres": "true" } }],
+    s3Clients: [{ namespace: "backup", podSelector: { "zarish.health/egress-s3": "true" } }],
+    kubernetesApiClients: [
+      {
+        namespace: "backup",
+        podSelector: {
+          "app.kubernetes.io/name": "kubernetes-object-backup",
+          "app.kubernetes.io/instance": "kubernetes-object-backup",
+        },
+      },
+    ],
+  });
   const labelsOf = (name: string) =>
     (findObject(resources, "CronJob", name, "backup").inputs.spec as Json).jobTemplate.spec.template.metadata.labels;
-  t.is(labelsOf("database-maintenance")["zarish.health/egress-https"], undefined);
-  t.is(labelsOf("database-maintenance")["zarish.health/egress-postgres"], "true");
-  t.is(labelsOf("kubernetes-object-backup")["zarish.health/egress-postgres"], undefined);
-  t.is(labelsOf("kubernetes-object-backup")["zarish.health/egress-https"], "true");
-
-  const none = await runComponent(() => new BackupJobs("bj-nonet", { ...ARGS, networkPolicies: false }));
-  t.is(none.filter((r) => r.inputs.kind === "NetworkPolicy").length, 0);
+  const selects = (peer: { podSelector: Readonly<Record<string, string>> }, name: string) =>
+    Object.entries(peer.podSelector).every(([k, v]) => labelsOf(name)[k] === v);
+  const peers = jobs!.peers;
+  t.deepEqual(
+    CRONJOBS.filter((n) => selects(peers.databaseClients[0], n)),
+    ["database-backup", "restore-verification", "database-maintenance", "weekly-health-report"],
+  );
+  t.deepEqual(
+    CRONJOBS.filter((n) => selects(peers.s3Clients[0], n)),
+    ["database-backup", "kubernetes-object-backup", "restore-verification", "weekly-health-report"],
+  );
+  t.deepEqual(
+    CRONJOBS.filter((n) => selects(peers.kubernetesApiClients[0], n)),
+    ["kubernetes-object-backup"],
+  );
+  t.is(resources.filter((r) => r.inputs.kind === "NetworkPolicy").length, 0, "isolation is the platform's");
 });
 
 test("custom configuration: namespace, kinds without Secrets, reindex, image", async (t) => {
@@ -359,7 +374,6 @@ test("the policy pack passes the backup storage and jobs of prod", async (t) => 
     });
     new BackupJobs("bp-jobs", {
       database: config.backup.database,
-      databaseNamespace: config.kubernetes.databaseNamespace,
       schedules: config.backup.schedules,
       secretsPublicKey: config.backup.secretsPublicKey,
       storage,

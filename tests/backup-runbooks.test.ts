@@ -27,7 +27,6 @@ test("the database runbook's one-off restore Job is a valid Job that runs restor
     () =>
       new BackupJobs("rb-jobs", {
         database: { ...config.backup.database, password: pulumi.secret("x") },
-        databaseNamespace: config.kubernetes.databaseNamespace,
         schedules: config.backup.schedules,
         secretsPublicKey: config.backup.secretsPublicKey,
         storage: {

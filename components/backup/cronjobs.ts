@@ -27,8 +27,8 @@ const WORK = "/work";
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type ServiceAccountName = BackupRole | "database-maintenance";
 
-/** Egress a job's pods need, as pod labels the NetworkPolicies select on. */
-export const EGRESS_LABEL = { postgres: "zarish.health/egress-postgres", https: "zarish.health/egress-https" } as const;
+/** What a job's pods connect to, as pod labels: the platform's NetworkIsolation selects its egress flows on them. */
+export const EGRESS_LABEL = { postgres: "zarish.health/egress-postgres", s3: "zarish.health/egress-s3" } as const;
 
 export interface BackupJob {
   /** CronJob name. */
@@ -175,7 +175,7 @@ export function buildCronJob(
   const labels = jobLabels(job, r.postgresImage);
   const podLabels: Record<string, string> = { ...labels };
   if (job.database) podLabels[EGRESS_LABEL.postgres] = "true";
-  if (job.aws || job.kubectl) podLabels[EGRESS_LABEL.https] = "true";
+  if (job.aws) podLabels[EGRESS_LABEL.s3] = "true";
 
   const mounts = [
     { name: "scripts", mountPath: SCRIPTS_MOUNT_PATH, readOnly: true },

@@ -18,7 +18,7 @@ export {
 } from "./access";
 export { SecureBucket, type SecureBucketArgs } from "./bucket";
 export { BACKUP_UID, type BackupJob, backupJobs, buildCronJob, OBJECT_NAMES } from "./cronjobs";
-export { BackupJobs, objectReaderRules } from "./jobs";
+export { BackupJobs, type BackupPeers, backupPeers, objectReaderRules } from "./jobs";
 export {
   type BackupJobsArgs,
   type BackupJobsStorage,

@@ -31,8 +31,6 @@ export interface BackupJobsArgs {
   readonly namespace?: string;
   /** The database to back up (config backup.database; the password is a Pulumi secret). */
   readonly database: BackupConfig["database"];
-  /** Namespace of PostgreSQL, for the egress NetworkPolicy. */
-  readonly databaseNamespace: string;
   /** Cron schedules (config backup.schedules), interpreted in `timeZone`. */
   readonly schedules: BackupConfig["schedules"];
   /** PEM RSA public key the Secrets are encrypted to (config backup.secretsPublicKey). */
@@ -60,14 +58,11 @@ export interface BackupJobsArgs {
   readonly businessHours?: { readonly start: number; readonly end: number };
   /** Image with pg_dump/psql; its major version must be at least the server's. Default: images.postgres. */
   readonly postgresImage?: string;
-  /** Create the egress NetworkPolicies the default-deny namespace needs. Default: true. */
-  readonly networkPolicies?: boolean;
 }
 
 export interface ResolvedBackupJobsArgs {
   readonly namespace: string;
   readonly database: BackupConfig["database"];
-  readonly databaseNamespace: string;
   readonly schedules: BackupConfig["schedules"];
   readonly secretsPublicKey: string;
   readonly storage: BackupJobsStorage;
@@ -86,7 +81,6 @@ export interface ResolvedBackupJobsArgs {
   readonly postgresImage: string;
   /** The image's PostgreSQL major version (its client tools live in /usr/lib/postgresql/<major>/bin). */
   readonly postgresMajor: number;
-  readonly networkPolicies: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -117,7 +111,6 @@ export function resolveBackupJobsArgs(args: BackupJobsArgs): ResolvedBackupJobsA
   const r: ResolvedBackupJobsArgs = {
     namespace: args.namespace ?? "backup",
     database: args.database,
-    databaseNamespace: args.databaseNamespace,
     schedules: args.schedules,
     secretsPublicKey: args.secretsPublicKey,
     storage: args.storage,
@@ -135,15 +128,9 @@ export function resolveBackupJobsArgs(args: BackupJobsArgs): ResolvedBackupJobsA
     businessHours: args.businessHours ?? { start: 7, end: 19 },
     postgresImage: args.postgresImage ?? images.postgres,
     postgresMajor: Number(/:(\d+)[.-]/.exec(args.postgresImage ?? images.postgres)?.[1] ?? Number.NaN),
-    networkPolicies: args.networkPolicies ?? true,
   };
   const problems: string[] = [];
-  for (const [what, value] of [
-    ["namespace", r.namespace],
-    ["databaseNamespace", r.databaseNamespace],
-  ]) {
-    if (!DNS_LABEL.test(value)) problems.push(`${what} must be a DNS-1123 label (got "${value}")`);
-  }
+  if (!DNS_LABEL.test(r.namespace)) problems.push(`namespace must be a DNS-1123 label (got "${r.namespace}")`);
   for (const [job, schedule] of Object.entries(r.schedules)) {
     if (!CRON.test(schedule)) problems.push(`schedules.${job} must be a five-field cron schedule (got "${schedule}")`);
   }

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checksum } from "../k8s/checksum";
-import { recommendedLabels } from "../k8s/labels";
+import type { PodPeer } from "../k8s/endpoints";
+import { recommendedLabels, selectorLabels } from "../k8s/labels";
 import { BACKUP_ROLES } from "./access";
 import {
   BACKUP_UID,
@@ -14,6 +15,21 @@ import {
 } from "./cronjobs";
 import { type BackupJobsArgs, OBJECT_KINDS, type ObjectKind, resolveBackupJobsArgs } from "./jobs-args";
 import { backupScripts } from "./scripts";
+
+export interface BackupPeers {
+  readonly databaseClients: readonly PodPeer[];
+  readonly s3Clients: readonly PodPeer[];
+  readonly kubernetesApiClients: readonly PodPeer[];
+}
+
+/** The backup pods as NetworkPolicy peers, selected by the labels buildCronJob puts on them. */
+export function backupPeers(namespace: string): BackupPeers {
+  return {
+    databaseClients: [{ namespace, podSelector: { [EGRESS_LABEL.postgres]: "true" } }],
+    s3Clients: [{ namespace, podSelector: { [EGRESS_LABEL.s3]: "true" } }],
+    kubernetesApiClients: [{ namespace, podSelector: selectorLabels({ name: "kubernetes-object-backup" }) }],
+  };
+}
 
 /** The read-only rules of the object backup's ClusterRole, one per API group, generated from the exported kinds. */
 export function objectReaderRules(
@@ -41,6 +57,11 @@ export class BackupJobs extends pulumi.ComponentResource {
   public readonly namespace: string;
   /** CronJob names. */
   public readonly cronJobs: string[];
+  /**
+   * The jobs' pods by what they connect to, for the platform's NetworkIsolation flows (the namespace denies all
+   * egress by default): PostgreSQL, S3 and STS over HTTPS, and the Kubernetes API (the object backup).
+   */
+  public readonly peers: BackupPeers;
 
   constructor(name: string, args: BackupJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:backup:BackupJobs", name, {}, opts);
@@ -106,41 +127,6 @@ export class BackupJobs extends pulumi.ComponentResource {
       child,
     );
 
-    if (r.networkPolicies) {
-      // The namespace denies all egress by default (PlatformNamespace); these allow exactly what the jobs do.
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-egress-postgres`,
-        {
-          metadata: meta("backup-egress-postgres"),
-          spec: {
-            podSelector: { matchLabels: { [EGRESS_LABEL.postgres]: "true" } },
-            policyTypes: ["Egress"],
-            egress: [
-              {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": r.databaseNamespace } } }],
-                ports: [{ protocol: "TCP", port: r.database.port }],
-              },
-            ],
-          },
-        },
-        child,
-      );
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-egress-https`,
-        {
-          metadata: meta("backup-egress-https"),
-          spec: {
-            podSelector: { matchLabels: { [EGRESS_LABEL.https]: "true" } },
-            policyTypes: ["Egress"],
-            // S3, STS and the Kubernetes API server: HTTPS to addresses no selector can name (public AWS
-            // endpoints, VPC endpoint interfaces, the control plane's ENIs).
-            egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }],
-          },
-        },
-        child,
-      );
-    }
-
     const configChecksum = checksum(scripts, r.secretsPublicKey);
     const jobs = backupJobs(r);
     for (const job of jobs) {
@@ -150,6 +136,7 @@ export class BackupJobs extends pulumi.ComponentResource {
       });
     }
     this.cronJobs = jobs.map((j) => j.name);
-    this.registerOutputs({ namespace: this.namespace, cronJobs: this.cronJobs, uid: BACKUP_UID });
+    this.peers = backupPeers(ns);
+    this.registerOutputs({ namespace: this.namespace, cronJobs: this.cronJobs, uid: BACKUP_UID, peers: this.peers });
   }
 }
