@@ -100,6 +100,28 @@ test("restore verification restores the newest backup into a scratch database, c
   t.deepEqual(result.leftovers, []);
 });
 
+test("restore verification needs no superuser: CREATEDB and pg_read_all_data are enough", async (t) => {
+  const { pg, scripts } = t.context;
+  await pg.psql("postgres", "CREATE ROLE verifier LOGIN PASSWORD 'verifier-pw' CREATEDB IN ROLE pg_read_all_data");
+  await pg.psql("postgres", "CREATE ROLE clinic_reader NOLOGIN");
+  await pg.psql(CLINIC, "GRANT SELECT ON clinical_patients TO clinic_reader");
+  const key = await backupOf(t, CLINIC, "least-privilege");
+  const result = await scripts.run(
+    "verify-restore.sh",
+    env(t, CLINIC, {
+      PGUSER: "verifier",
+      PGPASSWORD: "verifier-pw",
+      BACKUP_PREFIX: "least-privilege",
+      VERIFY_DATABASE: "verify_least_privilege",
+      VERIFY_ROW_TOLERANCE_PERCENT: "0",
+      VERIFY_ROW_TOLERANCE_ROWS: "0",
+    }),
+  );
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, new RegExp(`restore verification of ${key}: 2 tables, 0 beyond tolerance`));
+  t.notRegex(await databases(pg), /verify_least_privilege/);
+});
+
 test("restore verification fails when the live database has drifted beyond the tolerance", async (t) => {
   const { pg, scripts } = t.context;
   await backupOf(t, "drifting", "drift");

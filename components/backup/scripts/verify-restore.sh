@@ -4,7 +4,8 @@
 #
 # Environment:
 #   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE  libpq connection to the SOURCE database (PGDATABASE required);
-#                       the user needs CREATEDB and must be able to create the dump's objects (owner roles)
+#                       the user needs CREATEDB, read access to every table (pg_read_all_data), and the right
+#                       to create the dump's extensions
 #   BACKUP_BUCKET, BACKUP_PREFIX   where backup-database.sh writes (required)
 #   BACKUP_KEY          verify this object instead of the newest backup of PGDATABASE
 #   S3_ENDPOINT_URL     optional S3-compatible endpoint, passed to the AWS CLI as --endpoint-url
@@ -13,6 +14,8 @@
 #   VERIFY_ROW_TOLERANCE_PERCENT  allowed drift per table between backup and now, in % of the source rows (default 5)
 #   VERIFY_ROW_TOLERANCE_ROWS     ...or this many rows, whichever is larger (default 100)
 #   VERIFY_KEEP_DATABASE  "true" keeps the scratch database for inspection
+#   VERIFY_NO_OWNER     restore without owners and grants (default true: the scratch copy is owned by this user,
+#                       which then needs no membership in the application's roles; row counts do not depend on it)
 #
 # The seed's "backup verification" listed yesterday's files (`find /backups -mtime -1`), which proves a file
 # exists, not that it restores. The source keeps changing after the backup, so counts are compared within a
@@ -93,7 +96,7 @@ COMMENT ON DATABASE :"db" IS :'marker';
 SQL
   die "cannot create scratch database ${scratch} (the backup user needs CREATEDB)"
 
-PGDATABASE=${scratch} BACKUP_KEY=${key} RESTORE_ANALYZE=false \
+PGDATABASE=${scratch} BACKUP_KEY=${key} RESTORE_ANALYZE=false RESTORE_NO_OWNER=${VERIFY_NO_OWNER:-true} \
   "$(dirname "${BASH_SOURCE[0]}")/restore-database.sh" >/dev/null ||
   die "restore of ${key} into the scratch database failed"
 
