@@ -17,3 +17,4 @@ export const alertmanagerUrl = platform.alertmanagerUrl;
 export const elasticsearchUrl = platform.elasticsearchUrl;
 export const kibanaUrl = platform.kibanaUrl;
 export const certificateIssuer = platform.certificateIssuer;
+export const backupBuckets = platform.backupBuckets;

@@ -3,12 +3,16 @@
  * and what the API server will receive (manifests/). Builder-level tests live beside each component; these run
  * on the plan's own output, so a wiring mistake between the builders and the workloads is caught too.
  */
+
+import { spawnSync } from "node:child_process";
 import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import * as yaml from "js-yaml";
+import { backupScripts } from "../components/backup/scripts";
 import { falcoRulesProblems } from "../components/security";
 import { listFiles, renderedPlan } from "./helpers/plan";
+import { requireTool } from "./helpers/tools";
 import { promtoolCheckableConfig, runTool, tempDir, writeFiles } from "./promtool/check";
 
 const PROMTOOL_TESTS = join(__dirname, "promtool");
@@ -113,6 +117,24 @@ for (const stack of ["staging", "prod"] as const) {
       t.deepEqual(falcoRulesProblems(text), [], f);
       t.false(text.includes("alert("), `${f} uses the seed's alert(...) output`);
     }
+  });
+
+  test(`${stack}: the mounted backup scripts are the tested ones, and shellcheck-clean as rendered`, async (t) => {
+    const { dir } = await renderedPlan(stack);
+    const scriptsDir = join(dir, "files", "backup", "backup-scripts");
+    const rendered = Object.fromEntries(
+      readdirSync(scriptsDir).map((f) => [f, readFileSync(join(scriptsDir, f), "utf8")]),
+    );
+    t.deepEqual(
+      rendered,
+      backupScripts(),
+      "the round-trip test runs backupScripts(); the ConfigMap must hold the same",
+    );
+    t.truthy(rendered["backup-database.sh"]);
+    t.truthy(rendered["restore-database.sh"]);
+    const shellcheck = requireTool("shellcheck", "shellcheck");
+    const r = spawnSync(shellcheck, ["-x", ...Object.keys(rendered)], { cwd: scriptsDir, encoding: "utf8" });
+    t.is(r.status, 0, `${r.stdout}${r.stderr}`);
   });
 
   test(`${stack}: no ConfigMap holds a secret`, async (t) => {

@@ -98,6 +98,15 @@ for (const stack of ["staging", "prod"] as const) {
     );
     t.true(allowed("grafana", "prometheus", 9090), "grafana -> prometheus");
     t.true(allowed("elasticsearch", S3, 443), "elasticsearch -> S3 (snapshots)");
+    // Backups: every backup job reaches the database, the uploaders and readers reach S3, the object backup the API.
+    const database: PodRef = { namespace: "zarish-data", labels: { "app.kubernetes.io/name": "postgres" } };
+    for (const job of ["database-backup", "restore-verification", "database-maintenance", "weekly-health-report"]) {
+      t.true(allowed(job, database, 5432), `${job} -> postgres`);
+    }
+    for (const job of ["database-backup", "kubernetes-object-backup", "restore-verification"])
+      t.true(allowed(job, S3, 443), `${job} -> S3`);
+    t.true(allowed("kubernetes-object-backup", { ip: "10.0.1.10" }, 443), "object backup -> API server");
+    t.false(allowed("kubernetes-object-backup", database, 5432), "the object backup has no business with the database");
     // Falco events page like any alert.
     t.true(allowed("falcosidekick", "alertmanager", 9093), "falcosidekick -> alertmanager");
 

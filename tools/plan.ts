@@ -38,8 +38,9 @@ export async function main(argv: string[]): Promise<number> {
   // ts-node maps every stack trace through source maps, and the SDK captures one per resource and per promise (for
   // source positions the plan does not record): half the plan's time. Plain V8 traces unless --debug asks for mapped
   // ones. Compilation is untouched: the program is still loaded exactly as `pulumi up` loads it.
-  const mappedTraces = Error.prepareStackTrace;
-  if (!args.debug) Error.prepareStackTrace = undefined;
+  const traces = Error as { prepareStackTrace?: unknown };
+  const mappedTraces = traces.prepareStackTrace;
+  if (!args.debug) traces.prepareStackTrace = undefined;
   try {
     run = await runStack(stack);
     if (asyncFailure !== undefined) throw asyncFailure;
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     return fail(describeFailure(err));
   } finally {
     process.off("unhandledRejection", onRejection);
-    Error.prepareStackTrace = mappedTraces;
+    traces.prepareStackTrace = mappedTraces;
   }
 
   const resources = toPlanResources(run.resources);

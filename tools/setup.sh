@@ -5,12 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite drives: promtool, amtool, shellcheck, PostgreSQL server binaries, the AWS CLI.
+# Debian packages the test suite drives: promtool, amtool, shellcheck, PostgreSQL server binaries, the AWS CLI,
+# and jq (the restore runbooks' commands are run by a test).
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v aws >/dev/null || need+=(awscli)
+command -v jq >/dev/null || need+=(jq)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 command -v psql >/dev/null || need+=(postgresql-client)
 if ((${#need[@]} > 0)); then

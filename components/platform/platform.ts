@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../../config/types";
+import { BackupJobs, BackupStorage } from "../backup";
 import { endpointUrl } from "../k8s/endpoints";
 import { PlatformNamespace, type PlatformNamespaceArgs } from "../k8s/namespace";
 import { Logging } from "../logging";
@@ -27,6 +28,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly elasticsearchUrl: string;
   public readonly kibanaUrl: string;
   public readonly certificateIssuer: string;
+  /** Backup bucket names by purpose, and the DR replicas in prod. */
+  public readonly backupBuckets: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:platform:Platform", name, {}, opts);
@@ -63,6 +66,23 @@ export class Platform extends pulumi.ComponentResource {
       },
       inNamespaces,
     );
+    // Storage first: the Elasticsearch snapshot repository and the backup jobs need its buckets and roles.
+    const backupStorage = new BackupStorage(
+      `${name}-backup-storage`,
+      {
+        bucketPrefix: c.backup.bucketPrefix,
+        retentionDays: c.backup.retentionDays,
+        noncurrentRetentionDays: c.backup.noncurrentRetentionDays,
+        objectLock: c.backup.objectLock,
+        replication: c.backup.replication,
+        aws: c.aws,
+        namespace: ns.backup.name,
+        // A `pulumi destroy` or a refactoring typo must never delete patient-data backups in prod.
+        protect: c.environment === "prod",
+      },
+      { parent: this },
+    );
+
     // Issued by cert-manager when the program installs it: the logging CA and certificates wait for its CRDs.
     const afterCertManager = certManager.release ? { dependsOn: [certManager.release] } : {};
 
@@ -74,7 +94,7 @@ export class Platform extends pulumi.ComponentResource {
         environment: c.environment,
         config: c.logging,
         storageClass: c.kubernetes.storageClass,
-        snapshots: undefined,
+        snapshots: backupStorage.elasticsearchSnapshots,
         clients: {
           grafana: { namespace: ns.monitoring.name, access: "logs-reader" },
           jaeger: { namespace: ns.monitoring.name, access: "jaeger-writer" },
@@ -119,9 +139,21 @@ export class Platform extends pulumi.ComponentResource {
         )
       : undefined;
 
+    const backupJobs = new BackupJobs(
+      `${name}-backup-jobs`,
+      {
+        namespace: ns.backup.name,
+        database: c.backup.database,
+        schedules: c.backup.schedules,
+        secretsPublicKey: c.backup.secretsPublicKey,
+        storage: backupStorage,
+      },
+      inNamespaces,
+    );
+
     new NetworkIsolation(
       `${name}-isolation`,
-      { flows: platformFlows({ config: c, monitoring, logging, certManager, falco }) },
+      { flows: platformFlows({ config: c, monitoring, logging, certManager, falco, backup: backupJobs.peers }) },
       inNamespaces,
     );
 
@@ -136,6 +168,12 @@ export class Platform extends pulumi.ComponentResource {
     this.elasticsearchUrl = endpointUrl(logging.elasticsearch);
     this.kibanaUrl = `https://${c.logging.kibana.host}`;
     this.certificateIssuer = certManager.issuerName;
+    const buckets: Record<string, pulumi.Output<string>> = {
+      ...backupStorage.buckets,
+      accessLogs: backupStorage.accessLogBucket,
+      ...Object.fromEntries(Object.entries(backupStorage.replicaBuckets ?? {}).map(([k, v]) => [`${k}Replica`, v])),
+    };
+    this.backupBuckets = pulumi.all(buckets);
     this.registerOutputs({ namespaces: this.namespaces, grafanaUrl: this.grafanaUrl });
   }
 }
