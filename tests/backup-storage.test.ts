@@ -321,6 +321,9 @@ test("IAM: one IRSA role per backup ServiceAccount, least privilege, no delete a
             `only Elasticsearch manages deletions (${action})`,
           );
           t.deepEqual(statement.Resource, `arn:aws:s3:::${args.bucketPrefix}-elasticsearch/elasticsearch/*`);
+          // A plain delete only adds a delete marker in a versioned bucket; erasing a version needs
+          // s3:DeleteObjectVersion, which no role has, so every deleted snapshot file stays recoverable.
+          t.is(action, "s3:DeleteObject", `${policy.name}: ${action}`);
         }
       }
       for (const resource of [statement.Resource].flat() as string[]) t.not(resource, "*", policy.name);
