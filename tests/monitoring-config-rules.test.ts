@@ -148,10 +148,15 @@ test("rule files are split by domain and every group name is unique", (t) => {
   t.deepEqual([...new Set(groups)], groups);
 });
 
-test("defaults: runbook base URL, backup CronJob backup/database-backup, 26 hours", (t) => {
+test("defaults: runbook base URL, CronJobs backup/database-backup and backup/restore-verification, 26 hours", (t) => {
   t.deepEqual(resolveAlertRuleArgs(), {
     runbookBaseUrl: "https://github.com/zarish-sphere/zarish-sphere-ops/blob/main/docs/runbooks",
-    databaseBackup: { namespace: "backup", cronJob: "database-backup", maxAgeHours: 26 },
+    databaseBackup: {
+      namespace: "backup",
+      cronJob: "database-backup",
+      maxAgeHours: 26,
+      restoreVerificationCronJob: "restore-verification",
+    },
   });
 });
 
@@ -170,6 +175,27 @@ test("custom runbook URL and backup CronJob reach the rendered rules", (t) => {
   const failed = rules.find((r) => r.alert === "DatabaseBackupFailed");
   t.regex(failed?.expr ?? "", /owner_name="pg-backup"/);
   t.regex(files["backups.rules.yml"], /30 hours/);
+  // The restore verification keeps its default name, in the backup's namespace.
+  const verification = rules.find((r) => r.alert === "RestoreVerificationFailed");
+  t.regex(verification?.expr ?? "", /owner_name="restore-verification"/);
+  t.regex(verification?.expr ?? "", /cronjob="restore-verification"\}/);
+  t.regex(verification?.expr ?? "", /kube_job_failed\{namespace="dr"/);
+});
+
+test("a custom restore verification CronJob reaches its alerts, and only its alerts", (t) => {
+  const rules = renderedRules(renderRuleFiles({ databaseBackup: { restoreVerificationCronJob: "pg-verify" } }));
+  const expr = (name: string) => rules.find((r) => r.alert === name)?.expr ?? "";
+  t.regex(expr("RestoreVerificationFailed"), /owner_name="pg-verify"/);
+  t.regex(
+    expr("RestoreVerificationFailed"),
+    /kube_cronjob_status_last_successful_time\{namespace="backup", cronjob="pg-verify"\}/,
+  );
+  t.regex(
+    expr("RestoreVerificationTooOld"),
+    /absent\(kube_cronjob_created\{namespace="backup", cronjob="pg-verify"\}\)/,
+  );
+  t.notRegex(expr("DatabaseBackupFailed"), /pg-verify/);
+  t.notRegex(expr("DatabaseBackupTooOld"), /pg-verify/);
 });
 
 test("a runbook base URL that is not http(s) is refused", (t) => {
@@ -187,6 +213,12 @@ test("a backup namespace that is not a DNS label is refused", (t) => {
 test("a backup CronJob name that is not a DNS label is refused", (t) => {
   t.throws(() => renderRuleFiles({ databaseBackup: { cronJob: "db backup" } }), {
     message: /databaseBackup.cronJob must be a DNS-1123 label \(got "db backup"\)/,
+  });
+});
+
+test("a restore verification CronJob name that is not a DNS label is refused", (t) => {
+  t.throws(() => renderRuleFiles({ databaseBackup: { restoreVerificationCronJob: "Restore_Verify" } }), {
+    message: /databaseBackup.restoreVerificationCronJob must be a DNS-1123 label \(got "Restore_Verify"\)/,
   });
 });
 

@@ -21,6 +21,7 @@ export type InhibitGroupName =
   | "filesystem"
   | "certificate-expiry"
   | "database-backup"
+  | "restore-verification"
   | "elasticsearch-health"
   | "service-availability";
 

@@ -13,23 +13,30 @@ export type { BackupRuleArgs } from "./backups";
 /** Where docs/runbooks/ is published; every alert's runbook_url is `<base>/<AlertName>.md`. */
 export const DEFAULT_RUNBOOK_BASE_URL = "https://github.com/zarish-sphere/zarish-sphere-ops/blob/main/docs/runbooks";
 
-/** The backup helper's CronJob (components/backup): `database-backup` in namespace `backup`, daily. */
-export const DEFAULT_DATABASE_BACKUP: BackupRuleArgs = {
+/**
+ * The backup helper's CronJobs (components/backup): `database-backup` and `restore-verification` in namespace
+ * `backup`, both daily.
+ */
+export const DEFAULT_DATABASE_BACKUP: Required<BackupRuleArgs> = {
   namespace: "backup",
   cronJob: "database-backup",
   maxAgeHours: 26,
+  restoreVerificationCronJob: "restore-verification",
 };
 
 export interface AlertRuleArgs {
   /** Base URL of the runbooks (no trailing slash needed). Default: DEFAULT_RUNBOOK_BASE_URL. */
   readonly runbookBaseUrl?: string;
-  /** The database backup CronJob the backup alerts watch. Default: DEFAULT_DATABASE_BACKUP, field by field. */
+  /**
+   * The backup and restore verification CronJobs the backup alerts watch. Default: DEFAULT_DATABASE_BACKUP, field
+   * by field.
+   */
   readonly databaseBackup?: Partial<BackupRuleArgs>;
 }
 
 export interface ResolvedAlertRuleArgs {
   readonly runbookBaseUrl: string;
-  readonly databaseBackup: BackupRuleArgs;
+  readonly databaseBackup: Required<BackupRuleArgs>;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -37,10 +44,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Defaults and validation (all problems in one error). */
 export function resolveAlertRuleArgs(args: AlertRuleArgs = {}): ResolvedAlertRuleArgs {
   const runbookBaseUrl = (args.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL).replace(/\/+$/, "");
-  const databaseBackup: BackupRuleArgs = {
+  const databaseBackup: Required<BackupRuleArgs> = {
     namespace: args.databaseBackup?.namespace ?? DEFAULT_DATABASE_BACKUP.namespace,
     cronJob: args.databaseBackup?.cronJob ?? DEFAULT_DATABASE_BACKUP.cronJob,
     maxAgeHours: args.databaseBackup?.maxAgeHours ?? DEFAULT_DATABASE_BACKUP.maxAgeHours,
+    restoreVerificationCronJob:
+      args.databaseBackup?.restoreVerificationCronJob ?? DEFAULT_DATABASE_BACKUP.restoreVerificationCronJob,
   };
   const problems: string[] = [];
   if (!/^https?:\/\/[^\s"']+$/.test(runbookBaseUrl)) {
@@ -51,6 +60,11 @@ export function resolveAlertRuleArgs(args: AlertRuleArgs = {}): ResolvedAlertRul
   }
   if (!DNS_LABEL.test(databaseBackup.cronJob)) {
     problems.push(`databaseBackup.cronJob must be a DNS-1123 label (got "${databaseBackup.cronJob}")`);
+  }
+  if (!DNS_LABEL.test(databaseBackup.restoreVerificationCronJob)) {
+    problems.push(
+      `databaseBackup.restoreVerificationCronJob must be a DNS-1123 label (got "${databaseBackup.restoreVerificationCronJob}")`,
+    );
   }
   if (!Number.isInteger(databaseBackup.maxAgeHours) || databaseBackup.maxAgeHours < 1) {
     problems.push(`databaseBackup.maxAgeHours must be an integer >= 1 (got ${databaseBackup.maxAgeHours})`);
@@ -88,6 +102,7 @@ export const INHIBIT_GROUPS: readonly InhibitGroup[] = [
   { name: "filesystem", equal: ["instance", "mountpoint", "device"] },
   { name: "certificate-expiry", equal: ["namespace", "name"] },
   { name: "database-backup", equal: ["namespace"] },
+  { name: "restore-verification", equal: ["namespace"] },
   { name: "elasticsearch-health", equal: ["cluster"] },
   { name: "service-availability", equal: ["job"] },
 ];
