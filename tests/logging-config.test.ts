@@ -24,8 +24,8 @@ import {
 import { filebeatSettings } from "../components/logging/filebeat-config";
 import { kibanaSettings } from "../components/logging/kibana-config";
 import { certManagerObjects } from "../components/logging/tls";
+import { validateManifest } from "./helpers/schema";
 import { requireTool } from "./helpers/tools";
-import { validateManifest } from "./logging-helpers";
 
 function exec(file: string, args: string[], env?: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) =>

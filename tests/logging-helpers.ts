@@ -6,6 +6,7 @@
 import type { ExecutionContext } from "ava";
 import type { LsPipeline, LsStatement, LsValue } from "../components/logging/logstash-config";
 import { containersOf, type RecordedResource, SECRET } from "./helpers/harness";
+import { validateManifest } from "./helpers/schema";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Logstash configuration reader: the grammar of logstash-core's treetop definition (sections, plugins with
@@ -222,19 +223,6 @@ export function containerNamed(r: RecordedResource, name: string): Record<string
   const found = containersOf(r).find((c) => c.name === name);
   if (!found) throw new Error(`no container ${name} in ${r.inputs.kind} ${metadataOf(r).name}`);
   return found as Record<string, any>;
-}
-
-type Model = new (data: unknown) => { validate(): void };
-
-/** Validates a manifest against its kind's schema: cert-manager CRDs or the Kubernetes OpenAPI (ES modules). */
-export async function validateManifest(manifest: Record<string, unknown>): Promise<void> {
-  const { apiVersion, kind } = manifest as { apiVersion: string; kind: string };
-  const module = (
-    apiVersion.startsWith("cert-manager.io/")
-      ? await import(`@kubernetes-models/cert-manager/${apiVersion}/${kind}`)
-      : await import(`kubernetes-models/${apiVersion}/${kind}`)
-  ) as Record<string, Model>;
-  new module[kind](manifest).validate();
 }
 
 export function allStrings(value: unknown): string[] {

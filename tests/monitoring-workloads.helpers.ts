@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ExecutionContext } from "ava";
 import type { MonitoringConfig } from "../config/types";
 import { containersOf, type RecordedResource, SECRET } from "./helpers/harness";
+import { validateManifest } from "./helpers/schema";
 
 /** Recognisable plain values: a test fails if any of them appears in what was sent to the engine. */
 export const PLAIN_SECRETS = {
@@ -70,21 +71,6 @@ export function workloads(resources: readonly RecordedResource[]): RecordedResou
   return kubernetesObjects(resources).filter((r) => WORKLOAD_KINDS.has(r.inputs.kind as string));
 }
 
-/**
- * Validates one recorded object against the Kubernetes OpenAPI schema of its kind (kubernetes-models, an ES
- * module package: loaded with import(), which resolves `apps/v1/StatefulSet` and core `v1/Service` alike).
- */
-export async function validateObject(r: RecordedResource): Promise<void> {
-  const { apiVersion, kind } = r.inputs as { apiVersion: string; kind: string };
-  const module = (await import(`kubernetes-models/${apiVersion}/${kind}`)) as Record<
-    string,
-    new (
-      data: unknown,
-    ) => { validate(): void }
-  >;
-  new module[kind](r.inputs).validate();
-}
-
 /** Every string anywhere in a value (object keys included), for leak checks. */
 export function allStrings(value: unknown): string[] {
   if (typeof value === "string") return [value];
@@ -121,7 +107,7 @@ export async function assertObjectInvariants(
     ]) {
       t.truthy(m.labels?.[label], `${where}: label ${label}`);
     }
-    await t.notThrowsAsync(validateObject(r), `${where}: schema`);
+    await t.notThrowsAsync(validateManifest(r.inputs), `${where}: schema`);
     const strings = allStrings(r.inputs);
     for (const plain of Object.values(PLAIN_SECRETS)) {
       t.false(

@@ -12,27 +12,11 @@ import * as yaml from "js-yaml";
 import { backupScripts } from "../components/backup/scripts";
 import { falcoRulesProblems } from "../components/security";
 import { listFiles, renderedPlan } from "./helpers/plan";
+import { schemaModel } from "./helpers/schema";
 import { requireTool } from "./helpers/tools";
 import { promtoolCheckableConfig, runTool, tempDir, writeFiles } from "./promtool/check";
 
 const PROMTOOL_TESTS = join(__dirname, "promtool");
-
-/** The kubernetes-models (or cert-manager models) class of a manifest, or undefined if there is none. */
-async function modelOf(
-  apiVersion: string,
-  kind: string,
-): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
-  // The cert-manager models are ESM-only: import() loads both packages alike.
-  const path = apiVersion.endsWith("cert-manager.io/v1")
-    ? `@kubernetes-models/cert-manager/${apiVersion}/${kind}`
-    : `kubernetes-models/${apiVersion}/${kind}`;
-  try {
-    const mod = await import(path);
-    return mod[kind] ?? mod.default;
-  } catch {
-    return undefined;
-  }
-}
 
 for (const stack of ["staging", "prod"] as const) {
   test(`${stack}: every manifest passes Kubernetes or cert-manager schema validation`, async (t) => {
@@ -41,7 +25,7 @@ for (const stack of ["staging", "prod"] as const) {
     t.true(manifests.length > 100, `only ${manifests.length} manifests`);
     for (const file of manifests) {
       const doc = yaml.load(readFileSync(join(dir, "manifests", file), "utf8")) as { apiVersion: string; kind: string };
-      const Model = await modelOf(doc.apiVersion, doc.kind);
+      const Model = await schemaModel(doc.apiVersion, doc.kind);
       if (!Model) {
         t.fail(`${file}: no schema for ${doc.apiVersion} ${doc.kind}`);
         continue;

@@ -16,7 +16,8 @@ import {
 import type { PlatformConfig } from "../config/types";
 import { testConfig } from "./helpers/config";
 import { findResource, type RecordedResource, runComponent } from "./helpers/harness";
-import { assertObjectInvariants, metadataOf, objectNamed, objectsOfKind, validateManifest } from "./security-helpers";
+import { validateManifest } from "./helpers/schema";
+import { assertObjectInvariants, metadataOf, objectNamed, objectsOfKind } from "./security-helpers";
 
 const PROD = testConfig("prod");
 const STAGING = testConfig("staging");

@@ -5,6 +5,7 @@
  */
 import type { ExecutionContext } from "ava";
 import { containersOf, type RecordedResource } from "./helpers/harness";
+import { validateManifest } from "./helpers/schema";
 
 export function kubernetesObjects(resources: readonly RecordedResource[]): RecordedResource[] {
   return resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.inputs.kind !== undefined);
@@ -43,19 +44,6 @@ export function objectNamed(
 
 export function podSpecOf(r: RecordedResource): Record<string, any> {
   return (r.inputs.spec as Record<string, any>).template.spec;
-}
-
-type Model = new (data: unknown) => { validate(): void };
-
-/** Validates a manifest against the schema of its kind: cert-manager CRDs or the Kubernetes OpenAPI. */
-export async function validateManifest(manifest: Record<string, unknown>): Promise<void> {
-  const { apiVersion, kind } = manifest as { apiVersion: string; kind: string };
-  const module = (
-    apiVersion.startsWith("cert-manager.io/")
-      ? await import(`@kubernetes-models/cert-manager/${apiVersion}/${kind}`)
-      : await import(`kubernetes-models/${apiVersion}/${kind}`)
-  ) as Record<string, Model>;
-  new module[kind](manifest).validate();
 }
 
 const CLUSTER_SCOPED = new Set(["ClusterIssuer", "ClusterRole", "ClusterRoleBinding"]);
