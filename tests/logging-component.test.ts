@@ -14,14 +14,8 @@ import {
   runComponent,
   SECRET,
 } from "./helpers/harness";
-import {
-  assertLoggingInvariants,
-  containerNamed,
-  kubernetesObjects,
-  metadataOf,
-  objectNamed,
-  podSpecOf,
-} from "./logging-helpers";
+import { containerNamed, kubernetesObjects, metadataOf, objectNamed, podSpecOf } from "./helpers/objects";
+import { assertLoggingInvariants } from "./logging-helpers";
 
 const CLIENTS = {
   grafana: { namespace: "monitoring", access: "logs-reader" },

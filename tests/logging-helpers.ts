@@ -1,12 +1,13 @@
 /**
  * Shared by the logging tests (tests/logging-*.test.ts): a reader of Logstash's configuration language (to prove
- * the rendered pipelines parse back into what was meant), schema validation of recorded objects, and the
- * invariants every object of the logging component holds.
+ * the rendered pipelines parse back into what was meant), and the invariants every object of the logging
+ * component holds beyond those of every component (tests/helpers/invariants.ts).
  */
 import type { ExecutionContext } from "ava";
 import type { LsPipeline, LsStatement, LsValue } from "../components/logging/logstash-config";
 import { containersOf, type RecordedResource, SECRET } from "./helpers/harness";
-import { validateManifest } from "./helpers/schema";
+import { assertObjectInvariants, describeObject } from "./helpers/invariants";
+import { allStrings, kubernetesObjects, workloads } from "./helpers/objects";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Logstash configuration reader: the grammar of logstash-core's treetop definition (sections, plugins with
@@ -183,90 +184,23 @@ export function pluginsOf(statements: readonly LsStatement[]): { plugin: string;
 // ---------------------------------------------------------------------------------------------------------------
 // Recorded objects.
 
-export function kubernetesObjects(resources: readonly RecordedResource[]): RecordedResource[] {
-  return resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.inputs.kind !== undefined);
-}
-
-export function metadataOf(r: RecordedResource): {
-  name?: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-} {
-  return (r.inputs.metadata ?? {}) as ReturnType<typeof metadataOf>;
-}
-
-/** The recorded object of `kind` named `name` (in `namespace`, if given); throws with the candidates otherwise. */
-export function objectNamed(
-  resources: readonly RecordedResource[],
-  kind: string,
-  name: string,
-  namespace?: string,
-): RecordedResource {
-  const all = kubernetesObjects(resources).filter((r) => r.inputs.kind === kind);
-  const found = all.find(
-    (r) => metadataOf(r).name === name && (namespace === undefined || metadataOf(r).namespace === namespace),
-  );
-  if (!found)
-    throw new Error(
-      `no ${kind} ${namespace ?? "*"}/${name} (have: ${all.map((r) => `${metadataOf(r).namespace}/${metadataOf(r).name}`).join(", ")})`,
-    );
-  return found;
-}
-
-/** The pod spec of a workload. */
-export function podSpecOf(r: RecordedResource): Record<string, any> {
-  return ((r.inputs.spec ?? {}) as Record<string, any>).template.spec;
-}
-
-export function containerNamed(r: RecordedResource, name: string): Record<string, any> {
-  const found = containersOf(r).find((c) => c.name === name);
-  if (!found) throw new Error(`no container ${name} in ${r.inputs.kind} ${metadataOf(r).name}`);
-  return found as Record<string, any>;
-}
-
-export function allStrings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(allStrings);
-  if (value !== null && typeof value === "object")
-    return Object.entries(value).flatMap(([k, v]) => [k, ...allStrings(v)]);
-  return [];
-}
-
-const CLUSTER_SCOPED = new Set(["ClusterRole", "ClusterRoleBinding"]);
-const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
-
 /**
- * What every object of the logging component holds: explicit name and namespace, recommended labels, a valid
- * schema, no secret in a ConfigMap, requests and limits on every container, pinned images.
+ * What every object of the logging component holds on top of tests/helpers/invariants.ts: more than 30 objects
+ * (the whole component was recorded), no generated password in a ConfigMap or in plain text in a Secret, and
+ * every container hardened (no privilege escalation, read-only root filesystem, every capability dropped).
  */
 export async function assertLoggingInvariants(
   t: ExecutionContext,
   resources: readonly RecordedResource[],
 ): Promise<void> {
+  await assertObjectInvariants(t, resources);
   const objects = kubernetesObjects(resources);
   t.true(objects.length > 30, `only ${objects.length} Kubernetes objects recorded`);
   for (const r of objects) {
-    const m = metadataOf(r);
-    const where = `${r.inputs.kind} ${m.namespace}/${m.name}`;
-    t.is(typeof m.name, "string", `${r.name}: explicit metadata.name`);
-    if (!CLUSTER_SCOPED.has(r.inputs.kind as string))
-      t.is(typeof m.namespace, "string", `${where}: explicit namespace`);
-    for (const label of [
-      "app.kubernetes.io/name",
-      "app.kubernetes.io/instance",
-      "app.kubernetes.io/component",
-      "app.kubernetes.io/part-of",
-      "app.kubernetes.io/managed-by",
-    ]) {
-      t.truthy(m.labels?.[label], `${where}: label ${label}`);
-    }
-    await t.notThrowsAsync(validateManifest(r.inputs), `${where}: schema`);
+    const where = describeObject(r);
     if (r.inputs.kind === "ConfigMap") {
-      const strings = allStrings(r.inputs);
-      t.false(strings.includes(SECRET), `${where}: a ConfigMap holds a secret`);
       t.false(
-        strings.some((s) => /mock-.*password/.test(s)),
+        allStrings(r.inputs).some((s) => /mock-.*password/.test(s)),
         `${where}: a ConfigMap holds a generated password`,
       );
     }
@@ -277,15 +211,9 @@ export async function assertLoggingInvariants(
       }
     }
   }
-  for (const w of objects.filter((r) => WORKLOADS.has(r.inputs.kind as string))) {
+  for (const w of workloads(resources)) {
     for (const c of containersOf(w) as Record<string, any>[]) {
-      const where = `${w.inputs.kind} ${metadataOf(w).name} container ${c.name}`;
-      for (const kind of ["requests", "limits"]) {
-        t.truthy(c.resources?.[kind]?.cpu, `${where}: ${kind}.cpu`);
-        t.truthy(c.resources?.[kind]?.memory, `${where}: ${kind}.memory`);
-      }
-      t.regex(c.image, /:[^:@/]+(@sha256:[a-f0-9]{64})?$/, `${where}: pinned image`);
-      t.notRegex(c.image, /:latest(@|$)/, `${where}: not latest`);
+      const where = `${describeObject(w)} container ${c.name}`;
       t.is(c.securityContext?.allowPrivilegeEscalation, false, `${where}: no privilege escalation`);
       t.is(c.securityContext?.readOnlyRootFilesystem, true, `${where}: read-only root filesystem`);
       t.deepEqual(c.securityContext?.capabilities, { drop: ["ALL"] }, `${where}: drops every capability`);

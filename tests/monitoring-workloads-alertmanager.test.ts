@@ -11,14 +11,8 @@ import {
 import { renderAlertmanagerConfig } from "../components/monitoring/config/alertmanager";
 import { testConfig } from "./helpers/config";
 import { runComponent, SECRET } from "./helpers/harness";
-import {
-  assertObjectInvariants,
-  containerNamed,
-  fixtureSecrets,
-  objectNamed,
-  objectsOfKind,
-  podSpecOf,
-} from "./monitoring-workloads.helpers";
+import { containerNamed, objectNamed, objectsOfKind, podSpecOf } from "./helpers/objects";
+import { assertMonitoringInvariants, fixtureSecrets } from "./monitoring-workloads.helpers";
 
 const CONFIG = renderAlertmanagerConfig({
   alerting: testConfig("prod").monitoring.alerting,
@@ -46,7 +40,7 @@ test("the rendered alertmanager.yml reads every credential from the mounted Secr
 
 test("Alertmanager defaults: one replica without gossip, config in a ConfigMap, credentials in a Secret", async (t) => {
   const recorded = await runComponent(() => new Alertmanager("am-default", args()));
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
 
   t.deepEqual(objectNamed(recorded, "ConfigMap", "alertmanager-config").inputs.data, { "alertmanager.yml": CONFIG });
   const secret = objectNamed(recorded, "Secret", "alertmanager-receivers");
@@ -128,7 +122,7 @@ test("Alertmanager custom: three replicas gossip through the headless Service", 
         }),
       ),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const sts = objectNamed(recorded, "StatefulSet", "am");
   t.is((sts.inputs.spec as Record<string, any>).replicas, 3);
   const container = containerNamed(sts, "alertmanager");

@@ -18,17 +18,12 @@ import {
   resolveRedisExporterArgs,
 } from "../components/monitoring/redis-exporter";
 import { runComponent, SECRET } from "./helpers/harness";
-import {
-  assertObjectInvariants,
-  containerNamed,
-  objectNamed,
-  PLAIN_SECRETS,
-  podSpecOf,
-} from "./monitoring-workloads.helpers";
+import { containerNamed, objectNamed, podSpecOf } from "./helpers/objects";
+import { assertMonitoringInvariants, PLAIN_SECRETS } from "./monitoring-workloads.helpers";
 
 test("node-exporter: sized exactly as the seed, /proc and /sys read-only, pinned, no host network or PID", async (t) => {
   const recorded = await runComponent(() => new NodeExporter("nodeexp-default", { namespace: "node-agents" }));
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const ds = objectNamed(recorded, "DaemonSet", "node-exporter");
   t.is((ds.inputs.metadata as Record<string, string>).namespace, "node-agents");
   const container = containerNamed(ds, "node-exporter");
@@ -85,7 +80,7 @@ test("node-exporter with mountHostRoot: the node's / read-only at /host/root, ev
   const recorded = await runComponent(
     () => new NodeExporter("nodeexp-readonly", { namespace: "node-agents", mountHostRoot: true }),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const root = objectNamed(recorded, "DaemonSet", "node-exporter");
   t.true(containerNamed(root, "node-exporter").args.includes("--path.rootfs=/host/root"));
   t.deepEqual(podSpecOf(root).volumes.at(-1), { name: "root", hostPath: { path: "/", type: "Directory" } });
@@ -137,7 +132,7 @@ test("postgres-exporter defaults: the seed's postgres-exporter:9187 target, conn
   const recorded = await runComponent(() => {
     exporter = new PostgresExporter("pgexp-default", postgresArgs());
   });
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.deepEqual(objectNamed(recorded, "Secret", "postgres-exporter-connection").inputs.stringData, {
     DATA_SOURCE_URI: SECRET,
     DATA_SOURCE_USER: SECRET,
@@ -185,7 +180,7 @@ test("postgres-exporter custom: database, sslmode, compute", async (t) => {
   const recorded = await runComponent(
     () => new PostgresExporter("pgexp-custom", postgresArgs({ name: "pg-metrics", compute: r.compute })),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.deepEqual(containerNamed(objectNamed(recorded, "Deployment", "pg-metrics"), "postgres-exporter").resources.limits, {
     cpu: "500m",
     memory: "256Mi",
@@ -231,7 +226,7 @@ function redisArgs(overrides: Partial<RedisExporterArgs> = {}): RedisExporterArg
 
 test("redis-exporter defaults: the seed's redis-exporter:9121 target, address and password from a Secret", async (t) => {
   const recorded = await runComponent(() => new RedisExporter("redisexp-default", redisArgs()));
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.deepEqual(objectNamed(recorded, "Secret", "redis-exporter-connection").inputs.stringData, {
     REDIS_ADDR: SECRET,
     REDIS_PASSWORD: SECRET,
@@ -271,7 +266,7 @@ test("redis-exporter custom: TLS address, compute and name", async (t) => {
         }),
       ),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.deepEqual(containerNamed(objectNamed(recorded, "Deployment", "cache-metrics"), "redis-exporter").resources.limits, {
     cpu: "200m",
     memory: "128Mi",

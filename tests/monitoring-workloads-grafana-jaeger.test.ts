@@ -11,13 +11,8 @@ import {
 } from "../components/monitoring/grafana";
 import { JAEGER_DEFAULTS, Jaeger, type JaegerArgs, resolveJaegerArgs } from "../components/monitoring/jaeger";
 import { runComponent, SECRET } from "./helpers/harness";
-import {
-  assertObjectInvariants,
-  containerNamed,
-  objectNamed,
-  objectsOfKind,
-  podSpecOf,
-} from "./monitoring-workloads.helpers";
+import { containerNamed, objectNamed, objectsOfKind, podSpecOf } from "./helpers/objects";
+import { assertMonitoringInvariants } from "./monitoring-workloads.helpers";
 
 const DATASOURCES = { "datasources.yaml": "apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n" };
 const ES_DATASOURCES = {
@@ -42,7 +37,7 @@ function grafanaArgs(overrides: Partial<GrafanaArgs> = {}): GrafanaArgs {
 
 test("Grafana defaults: one replica on its volume, generated admin password in a Secret, provisioning from ConfigMaps", async (t) => {
   const recorded = await runComponent(() => new Grafana("graf-default", grafanaArgs()));
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
 
   const password = recorded.find((r) => r.type === "random:index/randomPassword:RandomPassword");
   t.is(password?.name, "graf-default-admin-password");
@@ -133,7 +128,7 @@ test("Grafana custom: Elasticsearch credentials from Secrets as environment vari
       }),
     );
   });
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.is(grafana?.url, "https://grafana.zarishsphere.com");
   t.like(grafana?.endpoint, { service: "grafana", port: 3000, scheme: "http" });
   const container = containerNamed(objectNamed(recorded, "Deployment", "grafana"), "grafana");
@@ -206,7 +201,7 @@ test("Jaeger defaults (all-in-one): bounded memory, limits, both Services on the
   const recorded = await runComponent(() => {
     jaeger = new Jaeger("jaeger-default", jaegerArgs());
   });
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.deepEqual(objectsOfKind(recorded, "Deployment").length, 1);
   t.deepEqual(objectsOfKind(recorded, "CronJob"), []);
   const deployment = objectNamed(recorded, "Deployment", "jaeger-all-in-one");
@@ -258,7 +253,7 @@ test("Jaeger production: collector and query on Elasticsearch over TLS, index cl
       jaegerArgs({ settings: { mode: "production", retentionDays: 14 }, elasticsearch: ES }),
     );
   });
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const esEnv = [
     { name: "SPAN_STORAGE_TYPE", value: "elasticsearch" },
     { name: "ES_SERVER_URLS", value: "https://elasticsearch.logging.svc:9200" },
@@ -322,7 +317,7 @@ test("Jaeger custom: trace bound, collector replicas, schedule and compute", asy
         }),
       ),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   t.is((objectNamed(recorded, "Deployment", "tracing-collector").inputs.spec as Record<string, any>).replicas, 3);
   t.is(
     (objectNamed(recorded, "CronJob", "tracing-index-cleaner").inputs.spec as Record<string, any>).schedule,

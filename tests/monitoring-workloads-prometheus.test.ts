@@ -16,7 +16,8 @@ import {
   resolvePrometheusArgs,
 } from "../components/monitoring/prometheus";
 import { runComponent } from "./helpers/harness";
-import { assertObjectInvariants, containerNamed, objectNamed, podSpecOf } from "./monitoring-workloads.helpers";
+import { containerNamed, objectNamed, podSpecOf } from "./helpers/objects";
+import { assertMonitoringInvariants } from "./monitoring-workloads.helpers";
 
 const PROXIED = [
   "global:",
@@ -50,7 +51,7 @@ function args(overrides: Partial<PrometheusArgs> = {}): PrometheusArgs {
 
 test("Prometheus defaults: RBAC, ConfigMaps, StatefulSet, reloader and Service as pinned", async (t) => {
   const recorded = await runComponent(() => new Prometheus("prom-default", args()));
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
 
   t.is(objectNamed(recorded, "ServiceAccount", "prometheus").inputs.automountServiceAccountToken, false);
   t.deepEqual(objectNamed(recorded, "ClusterRole", "prometheus-discovery").inputs.rules, [
@@ -168,7 +169,7 @@ test("Prometheus custom: prod sizing, replicas spread across nodes, compute and 
         }),
       ),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const sts = objectNamed(recorded, "StatefulSet", "prom");
   const spec = sts.inputs.spec as Record<string, any>;
   t.is(spec.replicas, 2);
@@ -284,7 +285,7 @@ test("Prometheus reports every problem at once", (t) => {
 
 test("kube-state-metrics defaults: list/watch only on the exported kinds, the same list as --resources", async (t) => {
   const recorded = await runComponent(() => new KubeStateMetrics("ksm-default", { namespace: "monitoring" }));
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const rules = objectNamed(recorded, "ClusterRole", "kube-state-metrics").inputs.rules as Record<string, any>[];
   t.deepEqual(rules, [
     { apiGroups: ["batch"], resources: ["cronjobs", "jobs"], verbs: ["list", "watch"] },
@@ -330,7 +331,7 @@ test("kube-state-metrics custom: compute and name", async (t) => {
         compute: resources("100m", "256Mi", "500m", "512Mi"),
       }),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const deployment = objectNamed(recorded, "Deployment", "ksm");
   t.is(deployment.inputs.metadata && (deployment.inputs.metadata as Record<string, string>).namespace, "observability");
   t.deepEqual(containerNamed(deployment, "kube-state-metrics").resources.limits, { cpu: "500m", memory: "512Mi" });

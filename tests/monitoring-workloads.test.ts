@@ -18,15 +18,14 @@ import type { PlatformConfig } from "../config/types";
 import { testConfig } from "./helpers/config";
 import { type RecordedResource, runComponent, SECRET } from "./helpers/harness";
 import {
-  assertObjectInvariants,
   containerNamed,
-  fixtureSecrets,
   kubernetesObjects,
   metadataOf,
   objectNamed,
   objectsOfKind,
   podSpecOf,
-} from "./monitoring-workloads.helpers";
+} from "./helpers/objects";
+import { assertMonitoringInvariants, fixtureSecrets } from "./monitoring-workloads.helpers";
 import { promtoolCheckableConfig, runTool, tempDir, writeFiles } from "./promtool/check";
 
 const credentials = (username: string): ElasticsearchCredentials => ({
@@ -127,7 +126,7 @@ function checkPrometheus(recorded: RecordedResource[]): string {
 for (const stack of ["staging", "prod"] as const) {
   test(`${stack}: every object is named, labelled, schema-valid, secret-free in ConfigMaps and sized`, async (t) => {
     const { recorded } = await build(`mon-invariants-${stack}`, monitoringArgs(stack));
-    await assertObjectInvariants(t, recorded);
+    await assertMonitoringInvariants(t, recorded);
     // Everything but node-exporter lives in the restricted namespace.
     for (const r of kubernetesObjects(recorded)) {
       const { namespace, name } = metadataOf(r);
@@ -372,7 +371,7 @@ test("without Elasticsearch: no log data source and no exporter job, nothing els
     "mon-no-es",
     monitoringArgs("staging", { elasticsearch: undefined, elasticsearchMetrics: undefined }),
   );
-  await assertObjectInvariants(t, recorded);
+  await assertMonitoringInvariants(t, recorded);
   const datasources = yaml.load(configMapFile(recorded, "grafana-datasources", "datasources.yaml")) as {
     datasources: { type: string }[];
   };

@@ -16,8 +16,9 @@ import {
 import type { PlatformConfig } from "../config/types";
 import { testConfig } from "./helpers/config";
 import { findResource, type RecordedResource, runComponent } from "./helpers/harness";
+import { assertObjectInvariants } from "./helpers/invariants";
+import { metadataOf, objectNamed, objectsOfKind } from "./helpers/objects";
 import { validateManifest } from "./helpers/schema";
-import { assertObjectInvariants, metadataOf, objectNamed, objectsOfKind } from "./security-helpers";
 
 const PROD = testConfig("prod");
 const STAGING = testConfig("staging");

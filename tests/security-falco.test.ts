@@ -10,7 +10,8 @@ import {
 } from "../components/security";
 import { resolveFalcosidekickArgs } from "../components/security/falcosidekick";
 import { findResource, runComponent } from "./helpers/harness";
-import { assertObjectInvariants, metadataOf, objectNamed, podSpecOf } from "./security-helpers";
+import { assertObjectInvariants } from "./helpers/invariants";
+import { metadataOf, objectNamed, podSpecOf } from "./helpers/objects";
 
 const ALERTMANAGER = {
   namespace: "monitoring",

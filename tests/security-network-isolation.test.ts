@@ -15,7 +15,8 @@ import {
   selectorMatches,
 } from "../components/security";
 import { runComponent } from "./helpers/harness";
-import { assertObjectInvariants, metadataOf, objectsOfKind } from "./security-helpers";
+import { assertObjectInvariants } from "./helpers/invariants";
+import { metadataOf, objectsOfKind } from "./helpers/objects";
 
 // ---------------------------------------------------------------------------------------------------------------
 // The evaluator itself: Kubernetes NetworkPolicy semantics, one rule per test.
