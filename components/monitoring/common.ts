@@ -1,6 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { imageVersion, type PodPeer, recommendedLabels, type ServiceEndpoint, selectorLabels } from "../k8s";
+import {
+  type HardenedContainerArgs,
+  hardenedContainer,
+  imageVersion,
+  type PodPeer,
+  recommendedLabels,
+  restrictedPodSecurityContext,
+  type ServiceEndpoint,
+  selectorLabels,
+} from "../k8s";
 
 /** The app.kubernetes.io/component label of every monitoring object. */
 export const MONITORING_COMPONENT = "monitoring";
@@ -142,6 +151,65 @@ export function disruptionBudget(
   return new k8s.policy.v1.PodDisruptionBudget(
     `${name}-pdb`,
     { metadata: objectMeta(w), spec: { maxUnavailable: 1, selector: { matchLabels: workloadSelector(w) } } },
+    opts,
+  );
+}
+
+/** One named container port, published by the Service under the same name and number. */
+export interface NamedPort {
+  readonly name: string;
+  readonly port: number;
+}
+
+/**
+ * `${name}-deployment`: one replica of one hardened container under the restricted pod profile of its user, for
+ * the stateless exporters (postgres-exporter, redis-exporter, kube-state-metrics). Only a pod given a
+ * ServiceAccount mounts its token: kube-state-metrics lists and watches the API with it; the others need none.
+ */
+export function singleContainerDeployment(
+  name: string,
+  w: Workload,
+  pod: { readonly container: HardenedContainerArgs; readonly serviceAccountName?: pulumi.Input<string> },
+  opts: pulumi.CustomResourceOptions,
+): k8s.apps.v1.Deployment {
+  return new k8s.apps.v1.Deployment(
+    `${name}-deployment`,
+    {
+      metadata: objectMeta(w),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: workloadSelector(w) },
+        template: {
+          metadata: { labels: workloadLabels(w) },
+          spec: {
+            ...(pod.serviceAccountName === undefined ? {} : { serviceAccountName: pod.serviceAccountName }),
+            automountServiceAccountToken: pod.serviceAccountName !== undefined,
+            securityContext: restrictedPodSecurityContext(pod.container.runAsUser),
+            containers: [hardenedContainer(pod.container)],
+          },
+        },
+      },
+    },
+    opts,
+  );
+}
+
+/** `${name}-service`: a ClusterIP Service named like the workload, each port targeting the container port of its name. */
+export function serviceFor(
+  name: string,
+  w: Workload,
+  ports: readonly NamedPort[],
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Service {
+  return new k8s.core.v1.Service(
+    `${name}-service`,
+    {
+      metadata: objectMeta(w),
+      spec: {
+        selector: workloadSelector(w),
+        ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name })),
+      },
+    },
     opts,
   );
 }

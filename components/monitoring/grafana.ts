@@ -21,6 +21,7 @@ import {
   podPeer,
   type SecretKeyRef,
   serviceEndpoint,
+  serviceFor,
   throwIfProblems,
   type Workload,
   workloadLabels,
@@ -295,14 +296,7 @@ export class Grafana extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [...r.waitFor] },
     );
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: objectMeta(w),
-        spec: { selector: workloadSelector(w), ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] },
-      },
-      { parent: this },
-    );
+    serviceFor(name, w, [{ name: "http", port: GRAFANA_PORT }], { parent: this });
 
     this.endpoint = serviceEndpoint(w, GRAFANA_PORT);
     this.peer = podPeer(w);

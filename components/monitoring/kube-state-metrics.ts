@@ -1,24 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  type ComputeResources,
-  hardenedContainer,
-  images,
-  type PodPeer,
-  resources,
-  restrictedPodSecurityContext,
-  type ServiceEndpoint,
-} from "../k8s";
+import { type ComputeResources, images, type PodPeer, resources, type ServiceEndpoint } from "../k8s";
 import {
   checkDnsLabel,
   clusterObjectMeta,
   objectMeta,
   podPeer,
   serviceEndpoint,
+  serviceFor,
+  singleContainerDeployment,
   throwIfProblems,
   type Workload,
-  workloadLabels,
-  workloadSelector,
 } from "./common";
 
 export const KUBE_STATE_METRICS_PORT = 8080;
@@ -116,66 +108,44 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
+    singleContainerDeployment(
+      name,
+      w,
       {
-        metadata: objectMeta(w),
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: workloadSelector(w) },
-          template: {
-            metadata: { labels: workloadLabels(w) },
-            spec: {
-              serviceAccountName: serviceAccount.metadata.name,
-              // It lists and watches the API with this token.
-              automountServiceAccountToken: true,
-              securityContext: restrictedPodSecurityContext(KSM_UID),
-              containers: [
-                hardenedContainer({
-                  name: "kube-state-metrics",
-                  image: images.kubeStateMetrics,
-                  args: [
-                    `--port=${KUBE_STATE_METRICS_PORT}`,
-                    `--telemetry-port=${KUBE_STATE_METRICS_TELEMETRY_PORT}`,
-                    `--resources=${KUBE_STATE_METRICS_RESOURCES.map((x) => x.resource).join(",")}`,
-                  ],
-                  ports: [
-                    { name: "http-metrics", containerPort: KUBE_STATE_METRICS_PORT },
-                    { name: "telemetry", containerPort: KUBE_STATE_METRICS_TELEMETRY_PORT },
-                  ],
-                  // /healthz and the telemetry root exist in every 2.x release; /livez and /readyz only in recent ones.
-                  livenessProbe: {
-                    httpGet: { path: "/healthz", port: "http-metrics" },
-                    initialDelaySeconds: 5,
-                    timeoutSeconds: 5,
-                  },
-                  readinessProbe: {
-                    httpGet: { path: "/", port: "telemetry" },
-                    initialDelaySeconds: 5,
-                    timeoutSeconds: 5,
-                  },
-                  compute: r.compute,
-                  runAsUser: KSM_UID,
-                }),
-              ],
-            },
+        // It lists and watches the API with this ServiceAccount's token.
+        serviceAccountName: serviceAccount.metadata.name,
+        container: {
+          name: "kube-state-metrics",
+          image: images.kubeStateMetrics,
+          args: [
+            `--port=${KUBE_STATE_METRICS_PORT}`,
+            `--telemetry-port=${KUBE_STATE_METRICS_TELEMETRY_PORT}`,
+            `--resources=${KUBE_STATE_METRICS_RESOURCES.map((x) => x.resource).join(",")}`,
+          ],
+          ports: [
+            { name: "http-metrics", containerPort: KUBE_STATE_METRICS_PORT },
+            { name: "telemetry", containerPort: KUBE_STATE_METRICS_TELEMETRY_PORT },
+          ],
+          // /healthz and the telemetry root exist in every 2.x release; /livez and /readyz only in recent ones.
+          livenessProbe: {
+            httpGet: { path: "/healthz", port: "http-metrics" },
+            initialDelaySeconds: 5,
+            timeoutSeconds: 5,
           },
+          readinessProbe: { httpGet: { path: "/", port: "telemetry" }, initialDelaySeconds: 5, timeoutSeconds: 5 },
+          compute: r.compute,
+          runAsUser: KSM_UID,
         },
       },
       { parent: this },
     );
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: objectMeta(w),
-        spec: {
-          selector: workloadSelector(w),
-          ports: [
-            { name: "http-metrics", port: KUBE_STATE_METRICS_PORT, targetPort: "http-metrics" },
-            { name: "telemetry", port: KUBE_STATE_METRICS_TELEMETRY_PORT, targetPort: "telemetry" },
-          ],
-        },
-      },
+    serviceFor(
+      name,
+      w,
+      [
+        { name: "http-metrics", port: KUBE_STATE_METRICS_PORT },
+        { name: "telemetry", port: KUBE_STATE_METRICS_TELEMETRY_PORT },
+      ],
       { parent: this },
     );
 

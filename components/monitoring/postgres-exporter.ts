@@ -1,24 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringConfig } from "../../config/types";
-import {
-  type ComputeResources,
-  hardenedContainer,
-  images,
-  type PodPeer,
-  resources,
-  restrictedPodSecurityContext,
-  type ServiceEndpoint,
-} from "../k8s";
+import { type ComputeResources, images, type PodPeer, resources, type ServiceEndpoint } from "../k8s";
 import {
   checkDnsLabel,
+  envFromSecret,
   objectMeta,
   podPeer,
   serviceEndpoint,
+  serviceFor,
+  singleContainerDeployment,
   throwIfProblems,
   type Workload,
-  workloadLabels,
-  workloadSelector,
 } from "./common";
 
 /** The seed's scrape target is `postgres-exporter:9187`: this Service name and port, in Prometheus' namespace. */
@@ -116,54 +109,28 @@ export class PostgresExporter extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const fromSecret = (key: string) => ({
-      name: key,
-      valueFrom: { secretKeyRef: { name: secret.metadata.name, key } },
-    });
+    const fromSecret = (key: string) => envFromSecret(key, { name: secret.metadata.name, key });
 
-    new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
+    singleContainerDeployment(
+      name,
+      w,
       {
-        metadata: objectMeta(w),
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: workloadSelector(w) },
-          template: {
-            metadata: { labels: workloadLabels(w) },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(POSTGRES_EXPORTER_UID),
-              containers: [
-                hardenedContainer({
-                  name: "postgres-exporter",
-                  image: images.postgresExporter,
-                  args: [`--web.listen-address=:${POSTGRES_EXPORTER_PORT}`, "--log.format=json"],
-                  env: [fromSecret("DATA_SOURCE_URI"), fromSecret("DATA_SOURCE_USER"), fromSecret("DATA_SOURCE_PASS")],
-                  ports: [{ name: "metrics", containerPort: POSTGRES_EXPORTER_PORT }],
-                  // A TCP check: /metrics would open a database session on every probe.
-                  readinessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10 },
-                  livenessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 20, failureThreshold: 3 },
-                  compute: r.compute,
-                  runAsUser: POSTGRES_EXPORTER_UID,
-                }),
-              ],
-            },
-          },
+        container: {
+          name: "postgres-exporter",
+          image: images.postgresExporter,
+          args: [`--web.listen-address=:${POSTGRES_EXPORTER_PORT}`, "--log.format=json"],
+          env: [fromSecret("DATA_SOURCE_URI"), fromSecret("DATA_SOURCE_USER"), fromSecret("DATA_SOURCE_PASS")],
+          ports: [{ name: "metrics", containerPort: POSTGRES_EXPORTER_PORT }],
+          // A TCP check: /metrics would open a database session on every probe.
+          readinessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10 },
+          livenessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 20, failureThreshold: 3 },
+          compute: r.compute,
+          runAsUser: POSTGRES_EXPORTER_UID,
         },
       },
       { parent: this },
     );
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: objectMeta(w),
-        spec: {
-          selector: workloadSelector(w),
-          ports: [{ name: "metrics", port: POSTGRES_EXPORTER_PORT, targetPort: "metrics" }],
-        },
-      },
-      { parent: this },
-    );
+    serviceFor(name, w, [{ name: "metrics", port: POSTGRES_EXPORTER_PORT }], { parent: this });
 
     this.endpoint = serviceEndpoint(w, POSTGRES_EXPORTER_PORT);
     this.peer = podPeer(w);

@@ -1,24 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringConfig } from "../../config/types";
-import {
-  type ComputeResources,
-  hardenedContainer,
-  images,
-  type PodPeer,
-  resources,
-  restrictedPodSecurityContext,
-  type ServiceEndpoint,
-} from "../k8s";
+import { type ComputeResources, images, type PodPeer, resources, type ServiceEndpoint } from "../k8s";
 import {
   checkDnsLabel,
+  envFromSecret,
   objectMeta,
   podPeer,
   serviceEndpoint,
+  serviceFor,
+  singleContainerDeployment,
   throwIfProblems,
   type Workload,
-  workloadLabels,
-  workloadSelector,
 } from "./common";
 
 /** The seed's scrape target is `redis-exporter:9121`: this Service name and port, in Prometheus' namespace. */
@@ -85,62 +78,32 @@ export class RedisExporter extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const fromSecret = (key: string) => ({
-      name: key,
-      valueFrom: { secretKeyRef: { name: secret.metadata.name, key } },
-    });
+    const fromSecret = (key: string) => envFromSecret(key, { name: secret.metadata.name, key });
 
-    new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
+    singleContainerDeployment(
+      name,
+      w,
       {
-        metadata: objectMeta(w),
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: workloadSelector(w) },
-          template: {
-            metadata: { labels: workloadLabels(w) },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(REDIS_EXPORTER_UID),
-              containers: [
-                hardenedContainer({
-                  name: "redis-exporter",
-                  image: images.redisExporter,
-                  env: [
-                    fromSecret("REDIS_ADDR"),
-                    fromSecret("REDIS_PASSWORD"),
-                    { name: "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", value: `:${REDIS_EXPORTER_PORT}` },
-                    { name: "REDIS_EXPORTER_LOG_FORMAT", value: "json" },
-                  ],
-                  ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
-                  // /health answers without touching Redis; /metrics would query it on every probe.
-                  readinessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 10 },
-                  livenessProbe: {
-                    httpGet: { path: "/health", port: "metrics" },
-                    periodSeconds: 20,
-                    failureThreshold: 3,
-                  },
-                  compute: r.compute,
-                  runAsUser: REDIS_EXPORTER_UID,
-                }),
-              ],
-            },
-          },
+        container: {
+          name: "redis-exporter",
+          image: images.redisExporter,
+          env: [
+            fromSecret("REDIS_ADDR"),
+            fromSecret("REDIS_PASSWORD"),
+            { name: "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", value: `:${REDIS_EXPORTER_PORT}` },
+            { name: "REDIS_EXPORTER_LOG_FORMAT", value: "json" },
+          ],
+          ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
+          // /health answers without touching Redis; /metrics would query it on every probe.
+          readinessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 10 },
+          livenessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 20, failureThreshold: 3 },
+          compute: r.compute,
+          runAsUser: REDIS_EXPORTER_UID,
         },
       },
       { parent: this },
     );
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: objectMeta(w),
-        spec: {
-          selector: workloadSelector(w),
-          ports: [{ name: "metrics", port: REDIS_EXPORTER_PORT, targetPort: "metrics" }],
-        },
-      },
-      { parent: this },
-    );
+    serviceFor(name, w, [{ name: "metrics", port: REDIS_EXPORTER_PORT }], { parent: this });
 
     this.endpoint = serviceEndpoint(w, REDIS_EXPORTER_PORT);
     this.peer = podPeer(w);
