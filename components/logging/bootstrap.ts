@@ -5,12 +5,9 @@ import {
   checksum,
   hardenedContainer,
   images,
-  imageVersion,
   type PodPeer,
-  recommendedLabels,
   resources,
   restrictedPodSecurityContext,
-  selectorLabels,
 } from "../k8s";
 import {
   BOOTSTRAP_SCRIPT_KEY,
@@ -19,9 +16,10 @@ import {
   bootstrapScript,
   type SnapshotSettings,
 } from "./bootstrap-requests";
-import { NAMES, TLS_KEYS, TLS_SECRETS } from "./names";
+import { NAMES, TLS_KEYS } from "./names";
 import type { UserSpec } from "./security-model";
 import type { SecretKeyRef } from "./types";
+import { elasticsearchCaVolume, loggingWorkload } from "./workload";
 
 export interface BootstrapUser {
   readonly spec: UserSpec;
@@ -111,9 +109,8 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
     const image = args.image ?? images.curl;
     const snapshots = resolveBootstrapSnapshots(args.snapshots);
     const caNamespaces = [...new Set(args.caNamespaces ?? [])];
-    const labels = recommendedLabels({ name: NAMES.bootstrap, component: "logging", version: imageVersion(image) });
-    const selector = selectorLabels({ name: NAMES.bootstrap });
-    const meta = (objectName: string, namespace = ns) => ({ name: objectName, namespace, labels });
+    const workload = loggingWorkload(NAMES.bootstrap, ns, image);
+    const { labels, meta } = workload;
 
     const files = pulumi.output(args.snapshots?.bucket).apply((bucket) => {
       const snapshotSettings: SnapshotSettings | undefined =
@@ -224,14 +221,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
               ],
               volumes: [
                 { name: "requests", configMap: { name: NAMES.bootstrapRequests } },
-                {
-                  // The logging CA (issuer of the Elasticsearch HTTP certificate), not the certificate's key.
-                  name: "elasticsearch-ca",
-                  secret: {
-                    secretName: TLS_SECRETS.elasticsearchHttp,
-                    items: [{ key: TLS_KEYS.ca, path: TLS_KEYS.ca }],
-                  },
-                },
+                elasticsearchCaVolume(),
                 // Memory-backed: request bodies with passwords are written here for a moment.
                 { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
               ],
@@ -241,7 +231,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [...inherited, requestsConfigMap, ...publishers] },
     );
-    this.peer = { namespace: ns, podSelector: selector };
+    this.peer = workload.peer;
     this.registerOutputs({});
   }
 }

@@ -6,15 +6,12 @@ import {
   checksum,
   hardenedContainer,
   images,
-  imageVersion,
   isQuantity,
   type PodPeer,
   parseQuantity,
-  recommendedLabels,
   resources,
   restrictedPodSecurityContext,
   type ServiceEndpoint,
-  selectorLabels,
 } from "../k8s";
 import {
   ES_CONFIG_DIR,
@@ -34,6 +31,7 @@ import {
 import { CREDENTIAL_KEYS, NAMES, PORTS, TLS_SECRETS, USERS } from "./names";
 import { parseJvmSize } from "./sizes";
 import type { SecretKeyRef } from "./types";
+import { loggingWorkload } from "./workload";
 
 export type AntiAffinity = "required" | "preferred";
 
@@ -184,13 +182,8 @@ export class Elasticsearch extends pulumi.ComponentResource {
     const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveElasticsearchArgs(args);
     const ns = r.namespace;
-    const labels = recommendedLabels({
-      name: NAMES.elasticsearch,
-      component: "logging",
-      version: imageVersion(r.image),
-    });
-    const selector = selectorLabels({ name: NAMES.elasticsearch });
-    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
+    const workload = loggingWorkload(NAMES.elasticsearch, ns, r.image);
+    const { labels, selector, meta } = workload;
 
     const password = new random.RandomPassword(`${name}-elastic-password`, { length: 32, special: false }, child);
     this.elasticPassword = pulumi.secret(password.result);
@@ -374,22 +367,10 @@ export class Elasticsearch extends pulumi.ComponentResource {
     );
 
     this.replicas = r.replicas;
-    this.endpoint = {
-      namespace: ns,
-      service: NAMES.elasticsearch,
-      port: PORTS.elasticsearchHttp,
-      scheme: "https",
-      podSelector: selector,
-    };
-    this.transport = {
-      namespace: ns,
-      service: NAMES.elasticsearchHeadless,
-      port: PORTS.elasticsearchTransport,
-      scheme: "tcp",
-      podSelector: selector,
-    };
+    this.endpoint = workload.endpoint(NAMES.elasticsearch, PORTS.elasticsearchHttp, "https");
+    this.transport = workload.endpoint(NAMES.elasticsearchHeadless, PORTS.elasticsearchTransport, "tcp");
     this.url = `https://${NAMES.elasticsearch}.${ns}.svc:${PORTS.elasticsearchHttp}`;
-    this.peer = { namespace: ns, podSelector: selector };
+    this.peer = workload.peer;
     this.registerOutputs({ endpoint: this.endpoint, url: this.url });
   }
 }

@@ -4,15 +4,13 @@ import {
   type ComputeResources,
   hardenedContainer,
   images,
-  imageVersion,
   type PodPeer,
-  recommendedLabels,
   resources,
   restrictedPodSecurityContext,
   type ServiceEndpoint,
-  selectorLabels,
 } from "../k8s";
-import { CREDENTIAL_KEYS, NAMES, PORTS, TLS_KEYS, TLS_SECRETS } from "./names";
+import { CREDENTIAL_KEYS, NAMES, PORTS, TLS_KEYS } from "./names";
+import { elasticsearchCaVolume, loggingWorkload } from "./workload";
 
 export interface ElasticsearchExporterArgs {
   readonly namespace: string;
@@ -68,9 +66,8 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
     // starts only after what the platform said it needs.
     const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveElasticsearchExporterArgs(args);
-    const labels = recommendedLabels({ name: NAMES.exporter, component: "logging", version: imageVersion(r.image) });
-    const selector = selectorLabels({ name: NAMES.exporter });
-    const meta = (objectName: string) => ({ name: objectName, namespace: r.namespace, labels });
+    const workload = loggingWorkload(NAMES.exporter, r.namespace, r.image);
+    const { labels, selector, meta } = workload;
 
     new k8s.core.v1.Service(
       `${name}-service`,
@@ -128,15 +125,7 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
                   },
                 }),
               ],
-              volumes: [
-                {
-                  name: "elasticsearch-ca",
-                  secret: {
-                    secretName: TLS_SECRETS.elasticsearchHttp,
-                    items: [{ key: TLS_KEYS.ca, path: TLS_KEYS.ca }],
-                  },
-                },
-              ],
+              volumes: [elasticsearchCaVolume()],
             },
           },
         },
@@ -144,14 +133,8 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
       child,
     );
 
-    this.endpoint = {
-      namespace: r.namespace,
-      service: NAMES.exporter,
-      port: PORTS.exporter,
-      scheme: "http",
-      podSelector: selector,
-    };
-    this.peer = { namespace: r.namespace, podSelector: selector };
+    this.endpoint = workload.endpoint(NAMES.exporter, PORTS.exporter, "http");
+    this.peer = workload.peer;
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

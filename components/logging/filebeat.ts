@@ -6,12 +6,9 @@ import {
   endpointHost,
   hardenedContainer,
   images,
-  imageVersion,
   type PodPeer,
-  recommendedLabels,
   resources,
   type ServiceEndpoint,
-  selectorLabels,
 } from "../k8s";
 import {
   FILEBEAT_CA_DIR,
@@ -22,6 +19,7 @@ import {
   HOST_LOG_DIRS,
 } from "./filebeat-config";
 import { NAMES } from "./names";
+import { loggingWorkload } from "./workload";
 
 export interface FilebeatArgs {
   /** The node agents' namespace (PSA privileged), e.g. "node-agents". */
@@ -83,9 +81,8 @@ export class Filebeat extends pulumi.ComponentResource {
     // starts only after what the platform said it needs.
     const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveFilebeatArgs(args);
-    const labels = recommendedLabels({ name: NAMES.filebeat, component: "logging", version: imageVersion(r.image) });
-    const selector = selectorLabels({ name: NAMES.filebeat });
-    const meta = (objectName: string) => ({ name: objectName, namespace: r.namespace, labels });
+    const workload = loggingWorkload(NAMES.filebeat, r.namespace, r.image);
+    const { labels, selector, meta } = workload;
 
     new k8s.core.v1.ServiceAccount(`${name}-service-account`, { metadata: meta(NAMES.filebeat) }, child);
     // add_kubernetes_metadata: pod, namespace and node metadata of the log files' containers; read-only.
@@ -191,7 +188,7 @@ export class Filebeat extends pulumi.ComponentResource {
       child,
     );
 
-    this.peer = { namespace: r.namespace, podSelector: selector };
+    this.peer = workload.peer;
     this.registerOutputs({ peer: this.peer });
   }
 }

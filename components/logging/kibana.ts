@@ -5,14 +5,11 @@ import {
   checksum,
   hardenedContainer,
   images,
-  imageVersion,
   type PodPeer,
   parseQuantity,
-  recommendedLabels,
   resources,
   restrictedPodSecurityContext,
   type ServiceEndpoint,
-  selectorLabels,
 } from "../k8s";
 import {
   KIBANA_CONFIG_FILE,
@@ -22,7 +19,8 @@ import {
   KIBANA_TLS_DIR,
   kibanaYml,
 } from "./kibana-config";
-import { NAMES, PORTS, TLS_KEYS, TLS_SECRETS, USERS } from "./names";
+import { NAMES, PORTS, TLS_SECRETS, USERS } from "./names";
+import { elasticsearchCaVolume, loggingWorkload } from "./workload";
 
 export interface KibanaArgs {
   readonly namespace: string;
@@ -88,9 +86,8 @@ export class Kibana extends pulumi.ComponentResource {
     // starts only after what the platform said it needs.
     const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveKibanaArgs(args);
-    const labels = recommendedLabels({ name: NAMES.kibana, component: "logging", version: imageVersion(r.image) });
-    const selector = selectorLabels({ name: NAMES.kibana });
-    const meta = (objectName: string) => ({ name: objectName, namespace: r.namespace, labels });
+    const workload = loggingWorkload(NAMES.kibana, r.namespace, r.image);
+    const { labels, selector, meta } = workload;
 
     const config = kibanaYml({ elasticsearchUrl: r.elasticsearchUrl, publicHost: r.publicHost });
     new k8s.core.v1.ConfigMap(
@@ -179,14 +176,7 @@ export class Kibana extends pulumi.ComponentResource {
               ],
               volumes: [
                 { name: "config", configMap: { name: NAMES.kibanaConfig } },
-                {
-                  // Only the CA of the Elasticsearch certificate, not its private key.
-                  name: "elasticsearch-ca",
-                  secret: {
-                    secretName: TLS_SECRETS.elasticsearchHttp,
-                    items: [{ key: TLS_KEYS.ca, path: TLS_KEYS.ca }],
-                  },
-                },
+                elasticsearchCaVolume(),
                 { name: "server-tls", secret: { secretName: TLS_SECRETS.kibana, defaultMode: 0o440 } },
                 { name: "data", emptyDir: { sizeLimit: "1Gi" } },
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
@@ -198,14 +188,8 @@ export class Kibana extends pulumi.ComponentResource {
       child,
     );
 
-    this.endpoint = {
-      namespace: r.namespace,
-      service: NAMES.kibana,
-      port: PORTS.kibana,
-      scheme: "https",
-      podSelector: selector,
-    };
-    this.peer = { namespace: r.namespace, podSelector: selector };
+    this.endpoint = workload.endpoint(NAMES.kibana, PORTS.kibana, "https");
+    this.peer = workload.peer;
     this.registerOutputs({ endpoint: this.endpoint, user: USERS.kibanaSystem });
   }
 }

@@ -5,14 +5,11 @@ import {
   checksum,
   hardenedContainer,
   images,
-  imageVersion,
   type PodPeer,
   parseQuantity,
-  recommendedLabels,
   resources,
   restrictedPodSecurityContext,
   type ServiceEndpoint,
-  selectorLabels,
 } from "../k8s";
 import {
   LOGSTASH_BEATS_CERTS_DIR,
@@ -26,8 +23,9 @@ import {
   pipelineFiles,
   pipelinesYml,
 } from "./logstash-config";
-import { CREDENTIAL_KEYS, NAMES, PORTS, TLS_KEYS, TLS_SECRETS } from "./names";
+import { CREDENTIAL_KEYS, NAMES, PORTS, TLS_SECRETS } from "./names";
 import { formatLogstashBytes, parseJvmSize, parseLogstashBytes } from "./sizes";
+import { elasticsearchCaVolume, loggingWorkload } from "./workload";
 
 export interface LogstashArgs {
   readonly namespace: string;
@@ -181,9 +179,8 @@ export class Logstash extends pulumi.ComponentResource {
     // starts only after what the platform said it needs.
     const child = { parent: this, dependsOn: opts?.dependsOn };
     const r = resolveLogstashArgs(args);
-    const labels = recommendedLabels({ name: NAMES.logstash, component: "logging", version: imageVersion(r.image) });
-    const selector = selectorLabels({ name: NAMES.logstash });
-    const meta = (objectName: string) => ({ name: objectName, namespace: r.namespace, labels });
+    const workload = loggingWorkload(NAMES.logstash, r.namespace, r.image);
+    const { labels, selector, meta } = workload;
 
     const files = logstashConfigFiles(r);
     new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: meta(NAMES.logstashConfig), data: files.settings }, child);
@@ -309,14 +306,7 @@ export class Logstash extends pulumi.ComponentResource {
                 { name: "config", emptyDir: { sizeLimit: "64Mi" } },
                 { name: "logs", emptyDir: { sizeLimit: "1Gi" } },
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
-                {
-                  // Only the CA of the Elasticsearch certificate, not its private key.
-                  name: "elasticsearch-ca",
-                  secret: {
-                    secretName: TLS_SECRETS.elasticsearchHttp,
-                    items: [{ key: TLS_KEYS.ca, path: TLS_KEYS.ca }],
-                  },
-                },
+                elasticsearchCaVolume(),
                 { name: "beats-tls", secret: { secretName: TLS_SECRETS.logstashBeats, defaultMode: 0o440 } },
               ],
             },
@@ -336,14 +326,8 @@ export class Logstash extends pulumi.ComponentResource {
       child,
     );
 
-    this.endpoint = {
-      namespace: r.namespace,
-      service: NAMES.logstash,
-      port: PORTS.beats,
-      scheme: "tcp",
-      podSelector: selector,
-    };
-    this.peer = { namespace: r.namespace, podSelector: selector };
+    this.endpoint = workload.endpoint(NAMES.logstash, PORTS.beats, "tcp");
+    this.peer = workload.peer;
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }
