@@ -18,7 +18,7 @@ class Reader {
   private pos = 0;
   constructor(private readonly text: string) {}
 
-  private skip(): void {
+  private skipSpace(): void {
     for (;;) {
       while (this.pos < this.text.length && /\s/.test(this.text[this.pos])) this.pos++;
       if (this.text[this.pos] !== "#") return;
@@ -34,7 +34,7 @@ class Reader {
   }
 
   peek(): string {
-    this.skip();
+    this.skipSpace();
     return this.text[this.pos] ?? "";
   }
 
@@ -43,18 +43,18 @@ class Reader {
   }
 
   expect(token: string): void {
-    this.skip();
+    this.skipSpace();
     if (!this.text.startsWith(token, this.pos)) this.fail(`expected ${JSON.stringify(token)}`);
     this.pos += token.length;
   }
 
   lookingAt(word: string): boolean {
-    this.skip();
+    this.skipSpace();
     return new RegExp(`^${word}\\b`).test(this.text.slice(this.pos));
   }
 
   name(): string {
-    this.skip();
+    this.skipSpace();
     const m = /^[A-Za-z0-9_@-]+/.exec(this.text.slice(this.pos));
     if (!m) this.fail("expected a name");
     this.pos += m[0].length;
@@ -62,7 +62,7 @@ class Reader {
   }
 
   string(): string {
-    this.skip();
+    this.skipSpace();
     const quote = this.text[this.pos];
     if (quote !== '"' && quote !== "'") this.fail("expected a string");
     const end = this.text.indexOf(quote, this.pos + 1);
@@ -108,7 +108,7 @@ class Reader {
 
   /** The raw condition text up to the block's opening brace (outside strings and brackets). */
   condition(): string {
-    this.skip();
+    this.skipSpace();
     const start = this.pos;
     let depth = 0;
     while (this.pos < this.text.length) {
