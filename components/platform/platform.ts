@@ -40,15 +40,20 @@ export class Platform extends pulumi.ComponentResource {
       namespaceArgs.push({ name: c.security.certManager.namespace, component: "cert-manager" });
     }
     const namespaces = namespaceArgs.map((ns) => new PlatformNamespace(`${name}-ns-${ns.name}`, ns, { parent: this }));
-    // Components receive namespace names as plain strings (known at plan time); this makes every namespaced
-    // Kubernetes object of theirs wait for the namespaces, so a first `pulumi up` creates them in order.
+    // Components receive namespace names as plain strings (known at plan time), and a component's dependsOn does not
+    // reach its children. This makes every Kubernetes object of the components wait for what it needs on a first
+    // `pulumi up`: namespaced objects for the namespaces, cert-manager objects (the logging CAs and certificates as
+    // much as the issuers) for the cert-manager release when the program installs it.
+    let certManagerRelease: pulumi.Resource | undefined;
     const inNamespaces: pulumi.ComponentResourceOptions = {
       parent: this,
       transformations: [
-        (t) =>
-          t.type.startsWith("kubernetes:") && t.type !== "kubernetes:core/v1:Namespace"
-            ? { props: t.props, opts: pulumi.mergeOptions(t.opts, { dependsOn: namespaces }) }
-            : undefined,
+        (t) => {
+          if (!t.type.startsWith("kubernetes:") || t.type === "kubernetes:core/v1:Namespace") return undefined;
+          const needsCrds = certManagerRelease !== undefined && t.type.startsWith("kubernetes:cert-manager.io/");
+          const dependsOn = needsCrds ? [...namespaces, certManagerRelease!] : namespaces;
+          return { props: t.props, opts: pulumi.mergeOptions(t.opts, { dependsOn }) };
+        },
       ],
     };
     const ns = NAMESPACES;
@@ -83,8 +88,7 @@ export class Platform extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Issued by cert-manager when the program installs it: the logging CA and certificates wait for its CRDs.
-    const afterCertManager = certManager.release ? { dependsOn: [certManager.release] } : {};
+    certManagerRelease = certManager.release;
 
     const logging = new Logging(
       `${name}-logging`,
@@ -100,7 +104,7 @@ export class Platform extends pulumi.ComponentResource {
           jaeger: { namespace: ns.monitoring.name, access: "jaeger-writer" },
         },
       },
-      { ...inNamespaces, ...afterCertManager },
+      inNamespaces,
     );
 
     const monitoring = new Monitoring(
