@@ -7,3 +7,4 @@ export * from "./namespace";
 export * from "./quantity";
 export * from "./resources";
 export * from "./security";
+export * from "./storage";

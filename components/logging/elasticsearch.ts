@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import type { Environment } from "../../config/types";
 import {
   checksum,
+  dataVolumeClaimTemplate,
   hardenedContainer,
   images,
   isQuantity,
@@ -351,16 +352,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: selector },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: r.storageClass,
-                resources: { requests: { storage: r.storageSize } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [dataVolumeClaimTemplate(selector, r.storageClass, r.storageSize)],
         },
       },
       child,

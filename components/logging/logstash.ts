@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   type ComputeResources,
   checksum,
+  dataVolumeClaimTemplate,
   hardenedContainer,
   images,
   type PodPeer,
@@ -311,16 +312,7 @@ export class Logstash extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: selector },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: r.storageClass,
-                resources: { requests: { storage: r.storageSize } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [dataVolumeClaimTemplate(selector, r.storageClass, r.storageSize)],
         },
       },
       child,

@@ -4,6 +4,7 @@ import type { MonitoringConfig } from "../../config/types";
 import {
   type ComputeResources,
   checksum,
+  dataVolumeClaimTemplate,
   hardenedContainer,
   images,
   type PodPeer,
@@ -261,16 +262,7 @@ export class Alertmanager extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: workloadLabels(w) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: r.storageClass,
-                resources: { requests: { storage: r.settings.storageSize } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [dataVolumeClaimTemplate(workloadLabels(w), r.storageClass, r.settings.storageSize)],
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
         },
       },

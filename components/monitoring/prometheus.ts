@@ -5,6 +5,7 @@ import type { MonitoringConfig } from "../../config/types";
 import {
   type ComputeResources,
   checksum,
+  dataVolumeClaimTemplate,
   hardenedContainer,
   images,
   type PodPeer,
@@ -301,16 +302,7 @@ export class Prometheus extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: workloadLabels(w) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: r.storageClass,
-                resources: { requests: { storage: r.settings.storageSize } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [dataVolumeClaimTemplate(workloadLabels(w), r.storageClass, r.settings.storageSize)],
           // Keep the volumes when the StatefulSet is deleted or scaled down: metrics history is not disposable.
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
         },
