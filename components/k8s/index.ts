@@ -4,6 +4,7 @@ export * from "./endpoints";
 export * from "./images";
 export * from "./labels";
 export * from "./namespace";
+export * from "./options";
 export * from "./quantity";
 export * from "./resources";
 export * from "./security";

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   type ComputeResources,
   checksum,
+  childOptions,
   hardenedContainer,
   images,
   type PodPeer,
@@ -96,9 +97,7 @@ export class ElasticsearchBootstrap extends pulumi.ComponentResource {
 
   constructor(name: string, args: ElasticsearchBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:ElasticsearchBootstrap", name, {}, opts);
-    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
-    // starts only after what the platform said it needs.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const child = childOptions(this, opts);
     const inherited: pulumi.Input<pulumi.Resource>[] =
       opts?.dependsOn === undefined
         ? []

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import type { Environment } from "../../config/types";
 import {
   checksum,
+  childOptions,
   dataVolumeClaimTemplate,
   hardenedContainer,
   images,
@@ -178,9 +179,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
 
   constructor(name: string, args: ElasticsearchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Elasticsearch", name, {}, opts);
-    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
-    // starts only after what the platform said it needs.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const child = childOptions(this, opts);
     const r = resolveElasticsearchArgs(args);
     const ns = r.namespace;
     const workload = loggingWorkload(NAMES.elasticsearch, ns, r.image);

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   type ComputeResources,
+  childOptions,
   hardenedContainer,
   images,
   type PodPeer,
@@ -62,9 +63,7 @@ export class ElasticsearchExporter extends pulumi.ComponentResource {
 
   constructor(name: string, args: ElasticsearchExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:ElasticsearchExporter", name, {}, opts);
-    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
-    // starts only after what the platform said it needs.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const child = childOptions(this, opts);
     const r = resolveElasticsearchExporterArgs(args);
     const workload = loggingWorkload(NAMES.exporter, r.namespace, r.image);
     const { labels, selector, meta } = workload;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   type ComputeResources,
   checksum,
+  childOptions,
   endpointHost,
   hardenedContainer,
   images,
@@ -77,9 +78,7 @@ export class Filebeat extends pulumi.ComponentResource {
 
   constructor(name: string, args: FilebeatArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Filebeat", name, {}, opts);
-    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
-    // starts only after what the platform said it needs.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const child = childOptions(this, opts);
     const r = resolveFilebeatArgs(args);
     const workload = loggingWorkload(NAMES.filebeat, r.namespace, r.image);
     const { labels, selector, meta } = workload;

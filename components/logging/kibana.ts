@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   type ComputeResources,
   checksum,
+  childOptions,
   hardenedContainer,
   images,
   type PodPeer,
@@ -82,9 +83,7 @@ export class Kibana extends pulumi.ComponentResource {
 
   constructor(name: string, args: KibanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Kibana", name, {}, opts);
-    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
-    // starts only after what the platform said it needs.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const child = childOptions(this, opts);
     const r = resolveKibanaArgs(args);
     const workload = loggingWorkload(NAMES.kibana, r.namespace, r.image);
     const { labels, selector, meta } = workload;

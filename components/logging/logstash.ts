@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   type ComputeResources,
   checksum,
+  childOptions,
   dataVolumeClaimTemplate,
   hardenedContainer,
   images,
@@ -176,9 +177,7 @@ export class Logstash extends pulumi.ComponentResource {
 
   constructor(name: string, args: LogstashArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zarish:logging:Logstash", name, {}, opts);
-    // The component's dependsOn holds for its children too (Pulumi does not pass it down by itself): a workload
-    // starts only after what the platform said it needs.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const child = childOptions(this, opts);
     const r = resolveLogstashArgs(args);
     const workload = loggingWorkload(NAMES.logstash, r.namespace, r.image);
     const { labels, selector, meta } = workload;
