@@ -22,6 +22,7 @@ import type {
 } from "@pulumi/policy";
 import Ajv, { type ValidateFunction } from "ajv";
 import { packEnforcementLevel, packName, policies as packPolicies } from "../../policies/pack";
+import type { PlanResource as PlanFileResource, PlanViolation } from "./plan-output";
 
 // The SDK's proxy module is internal (its .d.ts exports nothing); these are the functions the analyzer itself uses.
 const proxy = require("@pulumi/policy/proxy") as {
@@ -31,27 +32,17 @@ const proxy = require("@pulumi/policy/proxy") as {
   [sentinel: string]: unknown;
 };
 
-/** One resource as plan.json records it (the contract in ARCHITECTURE.md). */
-export interface PlanResource {
-  readonly urn: string;
-  readonly type: string;
-  readonly name: string;
-  readonly parent?: string | null;
-  readonly dependencies?: readonly string[];
-  readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
-  readonly inputs: Record<string, unknown>;
-  readonly protect?: boolean;
-}
+/**
+ * What the engine evaluates: a plan.json resource (tools/lib/plan-output.ts), of which hand-written fixtures and
+ * YAML manifests may leave out the graph fields.
+ */
+export type PlanResource = Pick<PlanFileResource, "urn" | "type" | "name" | "inputs"> &
+  Partial<Pick<PlanFileResource, "parent" | "dependencies" | "propertyDependencies" | "protect">>;
 
-export type ViolationLevel = "mandatory" | "advisory";
+export type ViolationLevel = PlanViolation["level"];
 
-export interface Violation {
-  readonly policy: string;
-  readonly level: ViolationLevel;
-  /** The resource in violation; "" for a stack policy that names none. */
-  readonly urn: string;
-  readonly message: string;
-}
+/** A violation as plan.json records it; `urn` is "" for a stack policy that names no resource. */
+export type Violation = PlanViolation;
 
 export interface EvaluateOptions {
   /** "staging" or "prod": given to every policy with an `environment` setting that the config does not set. */
