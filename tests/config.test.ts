@@ -1,5 +1,5 @@
 import test from "ava";
-import { ConfigError } from "../config";
+import { ConfigError, readStackValues } from "../config";
 import { testConfig } from "./helpers/config";
 import { runProgram } from "./helpers/harness";
 
@@ -21,7 +21,6 @@ async function rejects(
 
 /** A section of the stack file with one nested value replaced. */
 function patched(stack: "staging" | "prod", section: string, mutate: (o: any) => void): Record<string, string> {
-  const { readStackValues } = require("../config") as typeof import("../config");
   const o = JSON.parse(readStackValues(stack)![`${P}:${section}`]);
   mutate(o);
   return { [`${P}:${section}`]: JSON.stringify(o) };
